@@ -1,0 +1,157 @@
+
+/*
+ * ngx_http_livekit_token_module: shared types.
+ *
+ * The module has four parts, one file each:
+ *   _module.c   directives, configuration, the content handler and replies;
+ *   _keys.c     key sources and the "current key set" the handler reads;
+ *   _request.c  what the client asked for (GET query / POST JSON), checked;
+ *   _jwt.c      claims and the HS256 signature.
+ */
+
+#ifndef _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_
+#define _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+#include <jansson.h>
+
+
+/* livekit-server's limit for identity, room and name */
+#define NGX_HTTP_LIVEKIT_MAX_NAME      256
+
+#define NGX_HTTP_LIVEKIT_HS256_LEN     32
+
+
+/* video grant flags (livekit_token_grants) */
+#define NGX_HTTP_LIVEKIT_ROOM_JOIN            0x0001
+#define NGX_HTTP_LIVEKIT_CAN_PUBLISH          0x0002
+#define NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE        0x0004
+#define NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA     0x0008
+#define NGX_HTTP_LIVEKIT_CAN_UPDATE_METADATA  0x0010
+#define NGX_HTTP_LIVEKIT_HIDDEN               0x0020
+#define NGX_HTTP_LIVEKIT_ROOM_ADMIN           0x0040
+#define NGX_HTTP_LIVEKIT_ROOM_CREATE          0x0080
+#define NGX_HTTP_LIVEKIT_ROOM_LIST            0x0100
+#define NGX_HTTP_LIVEKIT_ROOM_RECORD          0x0200
+#define NGX_HTTP_LIVEKIT_AGENT                0x0400
+
+#define NGX_HTTP_LIVEKIT_DEFAULT_GRANTS                                       \
+    (NGX_HTTP_LIVEKIT_ROOM_JOIN|NGX_HTTP_LIVEKIT_CAN_PUBLISH                  \
+     |NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE)
+
+
+/* one signing key: the API key name and an HMAC keyed once with its secret */
+typedef struct {
+    ngx_str_t                   name;
+    EVP_MAC_CTX                *mac;
+} ngx_http_livekit_key_t;
+
+
+/*
+ * The current key set.  A source fills it (the key file at configuration
+ * time; later sources at run time); the handler only reads it, and answers
+ * 503 while "key" is NULL.  "url" is a URL the source provides, used when
+ * livekit_url is not set.
+ */
+typedef struct {
+    ngx_http_livekit_key_t     *key;
+    ngx_str_t                   url;
+} ngx_http_livekit_keyset_t;
+
+
+/* a secret as read from a key file; wiped when the cycle's pool goes */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   secret;
+    ngx_http_livekit_keyset_t  *keyset;       /* once a location signs */
+} ngx_http_livekit_secret_t;
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_http_complex_value_t    value;
+} ngx_http_livekit_attribute_t;
+
+
+typedef struct {
+    ngx_flag_t                  enable;
+
+    ngx_array_t                *secrets;      /* livekit_keys_file */
+    ngx_str_t                   keys_file;
+    ngx_str_t                   api_key;
+    ngx_http_livekit_keyset_t  *keyset;
+
+    ngx_http_complex_value_t   *url;
+    time_t                      ttl;
+
+    ngx_http_complex_value_t   *identity;
+    ngx_http_complex_value_t   *room;
+    ngx_http_complex_value_t   *name;
+    ngx_http_complex_value_t   *metadata;
+
+    ngx_uint_t                  grants;
+    ngx_array_t                *sources;      /* of ngx_str_t */
+    ngx_array_t                *attributes;   /* livekit_token_attribute */
+
+#if (NGX_PCRE)
+    ngx_regex_t                *room_pattern;
+#endif
+    ngx_str_t                   room_pattern_src;
+
+    size_t                      metadata_max;
+} ngx_http_livekit_token_loc_conf_t;
+
+
+/* the claims of one token, after checks */
+typedef struct {
+    ngx_str_t                   room;
+    ngx_str_t                   identity;
+    ngx_str_t                   name;
+    ngx_str_t                   metadata;
+    json_t                     *attributes;   /* object or NULL */
+    json_t                     *room_config;  /* object or NULL */
+} ngx_http_livekit_claims_t;
+
+
+/* a client error: status, machine code, what to fix */
+typedef struct {
+    ngx_uint_t                  status;
+    const char                 *code;
+    const char                 *message;
+} ngx_http_livekit_error_t;
+
+
+extern ngx_module_t  ngx_http_livekit_token_module;
+
+
+/* _keys.c */
+char *ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
+    ngx_http_livekit_keyset_t *ks);
+
+/* _request.c */
+ngx_int_t ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
+    ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err);
+ngx_int_t ngx_http_livekit_claims_from_json(ngx_http_request_t *r,
+    u_char *body, size_t len, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err);
+ngx_int_t ngx_http_livekit_claims_finish(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err);
+
+/* _jwt.c */
+ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_key_t *key,
+    ngx_http_livekit_claims_t *c, ngx_str_t *token);
+
+
+#endif /* _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_ */

@@ -1,0 +1,432 @@
+
+/*
+ * Key sources and the current key set.
+ *
+ * Owns: reading LiveKit key files (the `key: secret` format livekit-server
+ * --key-file reads), choosing the signing key (livekit_api_key), keying
+ * one HMAC-SHA256 context per key, and the key set the handler reads.
+ * Does not own: building or signing tokens (_jwt.c).
+ *
+ * Secrets never reach a log: messages name the file and the key only.
+ * Secret bytes live in the configuration pool until their HMAC is keyed
+ * and are wiped when that pool is destroyed.
+ */
+
+#include "ngx_http_livekit_token.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+
+
+/* livekit-server warns below this length */
+#define NGX_HTTP_LIVEKIT_SECRET_MIN  32
+#define NGX_HTTP_LIVEKIT_KEYS_MAX    (1024 * 1024)
+
+
+static ngx_int_t ngx_http_livekit_keys_parse(ngx_conf_t *cf, ngx_str_t *file,
+    u_char *p, u_char *last, ngx_array_t *secrets);
+static u_char *ngx_http_livekit_keys_unquote(u_char *p, u_char **last);
+static void ngx_http_livekit_secret_wipe(void *data);
+static void ngx_http_livekit_mac_free(void *data);
+static ngx_http_livekit_keyset_t *ngx_http_livekit_keyset_create(
+    ngx_conf_t *cf, ngx_http_livekit_secret_t *s);
+
+
+char *
+ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_livekit_token_loc_conf_t *lcf = conf;
+
+    ssize_t              n;
+    u_char              *buf;
+    ngx_fd_t             fd;
+    ngx_str_t           *value, file;
+    ngx_file_t           f;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    if (lcf->secrets != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "livekit_keys_file: cannot open \"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&f, sizeof(ngx_file_t));
+    f.fd = fd;
+    f.name = file;
+    f.log = cf->log;
+
+    buf = NULL;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "livekit_keys_file: cannot stat \"%V\"", &file);
+        goto failed;
+    }
+
+    if (ngx_file_size(&fi) == 0 || !ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_keys_file: \"%V\" is empty or not a file",
+                           &file);
+        goto failed;
+    }
+
+    if (ngx_file_size(&fi) > NGX_HTTP_LIVEKIT_KEYS_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_keys_file: \"%V\" is larger than 1M",
+                           &file);
+        goto failed;
+    }
+
+    buf = ngx_pnalloc(cf->temp_pool, ngx_file_size(&fi));
+    if (buf == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_file(&f, buf, ngx_file_size(&fi), 0);
+    if (n == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "livekit_keys_file: cannot read \"%V\"", &file);
+        goto failed;
+    }
+
+    lcf->secrets = ngx_array_create(cf->pool, 2,
+                                    sizeof(ngx_http_livekit_secret_t));
+    if (lcf->secrets == NULL) {
+        goto failed;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        goto failed;
+    }
+
+    cln->handler = ngx_http_livekit_secret_wipe;
+    cln->data = lcf->secrets;
+
+    if (ngx_http_livekit_keys_parse(cf, &file, buf, buf + n, lcf->secrets)
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    OPENSSL_cleanse(buf, n);
+    ngx_close_file(fd);
+
+    lcf->keys_file = file;
+
+    return NGX_CONF_OK;
+
+failed:
+
+    if (buf) {
+        OPENSSL_cleanse(buf, ngx_file_size(&fi));
+    }
+
+    ngx_close_file(fd);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * One "name: secret" per line, as livekit-server's key file: blank lines
+ * and "#" comments are skipped, values may be quoted.
+ */
+
+static ngx_int_t
+ngx_http_livekit_keys_parse(ngx_conf_t *cf, ngx_str_t *file, u_char *p,
+    u_char *last, ngx_array_t *secrets)
+{
+    u_char                     *eol, *colon, *name, *name_end, *val, *val_end;
+    ngx_uint_t                  line, i;
+    ngx_http_livekit_secret_t  *s, *all;
+
+    for (line = 1; p < last; line++, p = eol + 1) {
+
+        eol = ngx_strlchr(p, last, '\n');
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        name = p;
+        while (name < eol && (*name == ' ' || *name == '\t')) {
+            name++;
+        }
+
+        val_end = eol;
+        while (val_end > name
+               && (val_end[-1] == ' ' || val_end[-1] == '\t'
+                   || val_end[-1] == '\r'))
+        {
+            val_end--;
+        }
+
+        if (name == val_end || *name == '#') {
+            continue;
+        }
+
+        colon = ngx_strlchr(name, val_end, ':');
+        if (colon == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "livekit_keys_file: \"%V\" line %ui is not "
+                               "\"key: secret\"", file, line);
+            return NGX_ERROR;
+        }
+
+        name_end = colon;
+        while (name_end > name && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+        {
+            name_end--;
+        }
+
+        name = ngx_http_livekit_keys_unquote(name, &name_end);
+
+        val = colon + 1;
+        while (val < val_end && (*val == ' ' || *val == '\t')) {
+            val++;
+        }
+
+        val = ngx_http_livekit_keys_unquote(val, &val_end);
+
+        if (name == name_end) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "livekit_keys_file: \"%V\" line %ui has an "
+                               "empty key name", file, line);
+            return NGX_ERROR;
+        }
+
+        if (val == val_end) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "livekit_keys_file: key \"%*s\" in \"%V\" "
+                               "has an empty secret",
+                               name_end - name, name, file);
+            return NGX_ERROR;
+        }
+
+        all = secrets->elts;
+        for (i = 0; i < secrets->nelts; i++) {
+            if ((size_t) (name_end - name) == all[i].name.len
+                && ngx_strncmp(all[i].name.data, name, all[i].name.len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "livekit_keys_file: key \"%V\" appears "
+                                   "twice in \"%V\"", &all[i].name, file);
+                return NGX_ERROR;
+            }
+        }
+
+        s = ngx_array_push(secrets);
+        if (s == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(s, sizeof(ngx_http_livekit_secret_t));
+
+        s->name.len = name_end - name;
+        s->name.data = ngx_pnalloc(cf->pool, s->name.len);
+
+        s->secret.len = val_end - val;
+        s->secret.data = ngx_pnalloc(cf->pool, s->secret.len);
+
+        if (s->name.data == NULL || s->secret.data == NULL) {
+            s->secret.len = 0;
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(s->name.data, name, s->name.len);
+        ngx_memcpy(s->secret.data, val, s->secret.len);
+
+        if (s->secret.len < NGX_HTTP_LIVEKIT_SECRET_MIN) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "livekit_keys_file: the secret of key \"%V\" "
+                               "in \"%V\" is shorter than %d bytes",
+                               &s->name, file, NGX_HTTP_LIVEKIT_SECRET_MIN);
+        }
+    }
+
+    if (secrets->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_keys_file: \"%V\" has no keys", file);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static u_char *
+ngx_http_livekit_keys_unquote(u_char *p, u_char **last)
+{
+    if (*last - p >= 2 && (*p == '"' || *p == '\'') && (*last)[-1] == *p) {
+        (*last)--;
+        return p + 1;
+    }
+
+    return p;
+}
+
+
+static void
+ngx_http_livekit_secret_wipe(void *data)
+{
+    ngx_array_t *secrets = data;
+
+    ngx_uint_t                  i;
+    ngx_http_livekit_secret_t  *s;
+
+    s = secrets->elts;
+
+    for (i = 0; i < secrets->nelts; i++) {
+        if (s[i].secret.len) {
+            OPENSSL_cleanse(s[i].secret.data, s[i].secret.len);
+        }
+    }
+}
+
+
+/*
+ * Called at merge time for each location with "livekit_token on": picks
+ * the signing key and returns its key set, shared by every location that
+ * signs with the same key from the same file.
+ */
+
+char *
+ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf)
+{
+    ngx_uint_t                  i;
+    ngx_http_livekit_secret_t  *s;
+
+    if (lcf->secrets == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"livekit_token\" has no key: "
+                           "set \"livekit_keys_file\"");
+        return NGX_CONF_ERROR;
+    }
+
+    s = lcf->secrets->elts;
+
+    if (lcf->api_key.len == 0) {
+        if (lcf->secrets->nelts > 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" has %ui keys: choose the signing key "
+                               "with \"livekit_api_key\"",
+                               &lcf->keys_file, lcf->secrets->nelts);
+            return NGX_CONF_ERROR;
+        }
+
+        i = 0;
+
+    } else {
+        for (i = 0; i < lcf->secrets->nelts; i++) {
+            if (s[i].name.len == lcf->api_key.len
+                && ngx_strncmp(s[i].name.data, lcf->api_key.data,
+                               lcf->api_key.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == lcf->secrets->nelts) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "livekit_api_key \"%V\" is not in \"%V\"",
+                               &lcf->api_key, &lcf->keys_file);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (s[i].keyset == NULL) {
+        s[i].keyset = ngx_http_livekit_keyset_create(cf, &s[i]);
+        if (s[i].keyset == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    lcf->keyset = s[i].keyset;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_http_livekit_keyset_t *
+ngx_http_livekit_keyset_create(ngx_conf_t *cf, ngx_http_livekit_secret_t *s)
+{
+    EVP_MAC                    *hmac;
+    OSSL_PARAM                  params[2];
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_livekit_key_t     *key;
+    ngx_http_livekit_keyset_t  *ks;
+
+    ks = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_keyset_t));
+    key = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_key_t));
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+
+    if (ks == NULL || key == NULL || cln == NULL) {
+        return NULL;
+    }
+
+    hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    if (hmac == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit token: EVP_MAC_fetch(HMAC) failed");
+        return NULL;
+    }
+
+    key->mac = EVP_MAC_CTX_new(hmac);
+    EVP_MAC_free(hmac);
+
+    if (key->mac == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_livekit_mac_free;
+    cln->data = key->mac;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    /*
+     * Keyed once here; each token then calls EVP_MAC_init() with no key,
+     * which restores this keyed state without hashing the secret again.
+     */
+
+    if (EVP_MAC_init(key->mac, s->secret.data, s->secret.len, params) != 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit token: cannot key HMAC-SHA256 for "
+                           "key \"%V\"", &s->name);
+        return NULL;
+    }
+
+    key->name = s->name;
+    ks->key = key;
+
+    return ks;
+}
+
+
+static void
+ngx_http_livekit_mac_free(void *data)
+{
+    EVP_MAC_CTX_free(data);
+}
+
+
+ngx_http_livekit_key_t *
+ngx_http_livekit_keyset_current(ngx_http_livekit_keyset_t *ks)
+{
+    return ks->key;
+}

@@ -1,0 +1,526 @@
+
+/*
+ * What the client asked for, checked.
+ *
+ * Owns: reading room, identity, name, metadata, attributes and roomConfig
+ * from the GET query (decoded like URLSearchParams) or the POST JSON body
+ * (LiveKit's standard token endpoint), then applying the location's
+ * configuration: pinned values, the room pattern and every limit.  Any
+ * problem becomes a 4xx with a machine code and a message saying what to
+ * fix; nothing here logs a value.
+ * Does not own: reading the body or writing replies (_module.c).
+ */
+
+#include "ngx_http_livekit_token.h"
+
+
+#define ngx_http_livekit_fail(e, st, c, m)                                    \
+    (e)->status = st; (e)->code = c; (e)->message = m; return NGX_DECLINED
+
+
+typedef struct {
+    const char                  *field;       /* claim, for messages */
+    const char                  *missing;
+    const char                  *too_long;
+    const char                  *pinned;
+    const char                  *unavailable;
+} ngx_http_livekit_field_t;
+
+
+static ngx_int_t ngx_http_livekit_arg(ngx_http_request_t *r, char *name,
+    size_t len, ngx_str_t *value);
+static void ngx_http_livekit_json_cleanup(void *data);
+static ngx_int_t ngx_http_livekit_json_str(json_t *root, const char *name,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_livekit_pin(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *value,
+    ngx_http_livekit_error_t *err, const char *pinned,
+    const char *pinned_msg);
+static ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
+    ngx_http_livekit_error_t *err);
+static ngx_int_t ngx_http_livekit_check_name(ngx_str_t *s,
+    ngx_http_livekit_error_t *err, const char *missing, const char *too_long,
+    const char *msg_missing, const char *msg_too_long);
+static ngx_int_t ngx_http_livekit_attributes(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err);
+
+
+/* GET /token?room=xyz&participant=Jane[&name=..][&metadata=..] */
+
+ngx_int_t
+ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
+    ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err)
+{
+    if (ngx_http_livekit_arg(r, "room", 4, &c->room) != NGX_OK
+        || ngx_http_livekit_arg(r, "participant", 11, &c->identity) != NGX_OK
+        || ngx_http_livekit_arg(r, "name", 4, &c->name) != NGX_OK
+        || ngx_http_livekit_arg(r, "metadata", 8, &c->metadata) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the first value of an argument, with "+" and percent escapes decoded */
+
+static ngx_int_t
+ngx_http_livekit_arg(ngx_http_request_t *r, char *name, size_t len,
+    ngx_str_t *value)
+{
+    u_char     *src, *dst, *p;
+    ngx_str_t   raw;
+
+    if (ngx_http_arg(r, (u_char *) name, len, &raw) != NGX_OK) {
+        ngx_str_null(value);
+        return NGX_OK;
+    }
+
+    value->data = ngx_pnalloc(r->pool, raw.len);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (p = raw.data; p < raw.data + raw.len; p++) {
+        value->data[p - raw.data] = (*p == '+') ? ' ' : *p;
+    }
+
+    src = value->data;
+    dst = value->data;
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+    value->len = dst - value->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * POST with LiveKit's token request: room_name, participant_identity,
+ * participant_name, participant_metadata, participant_attributes,
+ * room_config; every field optional, unknown fields ignored.
+ */
+
+ngx_int_t
+ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
+    size_t len, ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err)
+{
+    json_t              *root, *v, *a;
+    const char          *k;
+    json_error_t         jerr;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    root = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_json",
+            "the request body must be a JSON object (UTF-8, no duplicate "
+            "keys), as in {\"room_name\":\"...\","
+            "\"participant_identity\":\"...\"}");
+    }
+
+    cln->handler = ngx_http_livekit_json_cleanup;
+    cln->data = root;
+
+    if (!json_is_object(root)) {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_json",
+            "the request body must be a JSON object, as in "
+            "{\"room_name\":\"...\",\"participant_identity\":\"...\"}");
+    }
+
+    if (ngx_http_livekit_json_str(root, "room_name", &c->room) != NGX_OK) {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
+                              "room_name must be a string");
+    }
+
+    if (ngx_http_livekit_json_str(root, "participant_identity", &c->identity)
+        != NGX_OK)
+    {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
+                              "participant_identity must be a string");
+    }
+
+    if (ngx_http_livekit_json_str(root, "participant_name", &c->name)
+        != NGX_OK)
+    {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
+                              "participant_name must be a string");
+    }
+
+    if (ngx_http_livekit_json_str(root, "participant_metadata", &c->metadata)
+        != NGX_OK)
+    {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
+                              "participant_metadata must be a string");
+    }
+
+    v = json_object_get(root, "participant_attributes");
+
+    if (v && !json_is_null(v)) {
+        if (!json_is_object(v)) {
+            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
+                "participant_attributes must be an object of strings");
+        }
+
+        json_object_foreach(v, k, a) {
+            if (!json_is_string(a)) {
+                ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                    "invalid_type",
+                    "participant_attributes must be an object of strings");
+            }
+        }
+
+        c->attributes = v;
+    }
+
+    v = json_object_get(root, "room_config");
+
+    if (v && !json_is_null(v)) {
+        if (!json_is_object(v)) {
+            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
+                                  "room_config must be an object");
+        }
+
+        c->room_config = v;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_livekit_json_cleanup(void *data)
+{
+    json_decref(data);
+}
+
+
+static ngx_int_t
+ngx_http_livekit_json_str(json_t *root, const char *name, ngx_str_t *value)
+{
+    json_t  *v;
+
+    v = json_object_get(root, name);
+
+    if (v == NULL || json_is_null(v)) {
+        ngx_str_null(value);
+        return NGX_OK;
+    }
+
+    if (!json_is_string(v)) {
+        return NGX_DECLINED;
+    }
+
+    value->data = (u_char *) json_string_value(v);
+    value->len = json_string_length(v);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Both contracts end here: pinned values replace what the client sent
+ * (a different value is refused), then every limit is checked.
+ */
+
+ngx_int_t
+ngx_http_livekit_claims_finish(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_livekit_pin(r, lcf->identity, &c->identity, err,
+             "identity_pinned",
+             "this location sets the participant identity itself: "
+             "do not send participant / participant_identity");
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_livekit_pin(r, lcf->room, &c->room, err, "room_pinned",
+             "this location sets the room itself: "
+             "do not send room / room_name");
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_livekit_pin(r, lcf->name, &c->name, err, "name_pinned",
+             "this location sets the participant name itself: "
+             "do not send name / participant_name");
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_livekit_pin(r, lcf->metadata, &c->metadata, err,
+             "metadata_pinned",
+             "this location sets the participant metadata itself: "
+             "do not send metadata / participant_metadata");
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (lcf->identity && c->identity.len == 0) {
+        ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, "identity_unavailable",
+            "the server could not establish who you are; sign in first");
+    }
+
+    if (lcf->room && c->room.len == 0) {
+        ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, "room_unavailable",
+            "the server could not establish which room you may join");
+    }
+
+    rc = ngx_http_livekit_check_name(&c->room, err, "missing_room",
+             "room_too_long",
+             "room is required: send ?room=<name> or \"room_name\"",
+             "room must be at most 256 bytes");
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_livekit_check_name(&c->identity, err, "missing_identity",
+             "identity_too_long",
+             "the participant identity is required: send "
+             "?participant=<identity> or \"participant_identity\"",
+             "the participant identity must be at most 256 bytes");
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (c->name.len) {
+        rc = ngx_http_livekit_check_name(&c->name, err, NULL, "name_too_long",
+                 NULL, "the participant name must be at most 256 bytes");
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (c->metadata.len > lcf->metadata_max) {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "metadata_too_large",
+            "participant metadata is larger than the location allows "
+            "(livekit_token_metadata_max_size)");
+    }
+
+    if (ngx_http_livekit_check_text(&c->metadata, 1, err) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+#if (NGX_PCRE)
+    if (lcf->room_pattern) {
+        rc = ngx_regex_exec(lcf->room_pattern, &c->room, NULL, 0);
+
+        if (rc == NGX_REGEX_NO_MATCHED) {
+            ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, "room_not_allowed",
+                "this room name is not allowed here; ask for a room that "
+                "matches the service's naming rules");
+        }
+
+        if (rc < 0) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          ngx_regex_exec_n " failed: %i on room", rc);
+            return NGX_ERROR;
+        }
+    }
+#endif
+
+    return ngx_http_livekit_attributes(r, lcf, c, err);
+}
+
+
+static ngx_int_t
+ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
+    ngx_str_t *value, ngx_http_livekit_error_t *err, const char *pinned,
+    const char *pinned_msg)
+{
+    ngx_str_t  v;
+
+    if (cv == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, cv, &v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (value->len
+        && (value->len != v.len
+            || ngx_memcmp(value->data, v.data, v.len) != 0))
+    {
+        ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, pinned, pinned_msg);
+    }
+
+    *value = v;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_livekit_check_name(ngx_str_t *s, ngx_http_livekit_error_t *err,
+    const char *missing, const char *too_long, const char *msg_missing,
+    const char *msg_too_long)
+{
+    if (s->len == 0) {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, missing, msg_missing);
+    }
+
+    if (s->len > NGX_HTTP_LIVEKIT_MAX_NAME) {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, too_long,
+                              msg_too_long);
+    }
+
+    return ngx_http_livekit_check_text(s, 0, err);
+}
+
+
+/*
+ * Valid UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF: what JSON and livekit-server accept) and no control
+ * characters; "multiline" text (metadata) may hold tabs and newlines.
+ */
+
+static ngx_int_t
+ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
+    ngx_http_livekit_error_t *err)
+{
+    u_char    *p, *last, *q;
+    uint32_t   u;
+
+    p = s->data;
+    last = p + s->len;
+
+    while (p < last) {
+
+        if (*p < 0x80) {
+            if (*p < 0x20 || *p == 0x7f) {
+                if (!multiline
+                    || (*p != '\t' && *p != '\n' && *p != '\r'))
+                {
+                    ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                        "control_character",
+                        "room, identity and name must not contain control "
+                        "characters; metadata only tabs and newlines");
+                }
+            }
+
+            p++;
+            continue;
+        }
+
+        if (*p >= 0xf5) {
+            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_utf8",
+                "text must be valid UTF-8 without C1 control characters "
+                "(percent-encode UTF-8 bytes in query strings)");
+        }
+
+        for (q = p + 1; q < last && q < p + 4; q++) {
+            if ((*q & 0xc0) != 0x80) {
+                break;
+            }
+        }
+
+        u = ngx_utf8_decode(&p, last - p);
+
+        if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff) || p > q
+            || (u >= 0x80 && u < 0xa0))
+        {
+            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_utf8",
+                "text must be valid UTF-8 without C1 control characters "
+                "(percent-encode UTF-8 bytes in query strings)");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Attributes: those the location sets (livekit_token_attribute) win; a
+ * client may add others (POST participant_attributes) but not change
+ * these.  The total size is bounded like metadata.
+ */
+
+static ngx_int_t
+ngx_http_livekit_attributes(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err)
+{
+    size_t                         size;
+    json_t                        *v, *cur;
+    ngx_str_t                      s;
+    const char                    *k;
+    ngx_uint_t                     i;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_livekit_attribute_t  *attr;
+
+    if (lcf->attributes && c->attributes == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        c->attributes = json_object();
+        if (c->attributes == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_livekit_json_cleanup;
+        cln->data = c->attributes;
+    }
+
+    attr = lcf->attributes ? lcf->attributes->elts : NULL;
+
+    for (i = 0; lcf->attributes && i < lcf->attributes->nelts; i++) {
+
+        if (ngx_http_complex_value(r, &attr[i].value, &s) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        cur = json_object_get(c->attributes, (char *) attr[i].name.data);
+
+        if (cur
+            && (json_string_length(cur) != s.len
+                || ngx_memcmp(json_string_value(cur), s.data, s.len) != 0))
+        {
+            ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, "attribute_pinned",
+                "this location sets one of the participant_attributes "
+                "itself: leave that attribute out");
+        }
+
+        if (ngx_http_livekit_check_text(&s, 1, err) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        v = json_stringn((char *) s.data, s.len);
+
+        if (json_object_set_new(c->attributes, (char *) attr[i].name.data, v)
+            != 0)
+        {
+            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_utf8",
+                                  "attribute values must be valid UTF-8");
+        }
+    }
+
+    if (c->attributes == NULL) {
+        return NGX_OK;
+    }
+
+    size = 0;
+
+    json_object_foreach(c->attributes, k, v) {
+        size += ngx_strlen(k) + json_string_length(v);
+    }
+
+    if (size > lcf->metadata_max) {
+        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "attributes_too_large",
+            "participant attributes are larger than the location allows "
+            "(livekit_token_metadata_max_size)");
+    }
+
+    return NGX_OK;
+}
