@@ -40,9 +40,14 @@
 #define NGX_HTTP_LIVEKIT_ROOM_RECORD          0x0200
 #define NGX_HTTP_LIVEKIT_AGENT                0x0400
 
+/*
+ * The product's grants: roomJoin, canPublish, canSubscribe.  livekit-server
+ * reads an absent canPublishData as canPublish, and this module always
+ * writes it out, so the default says true to keep data messages working.
+ */
 #define NGX_HTTP_LIVEKIT_DEFAULT_GRANTS                                       \
     (NGX_HTTP_LIVEKIT_ROOM_JOIN|NGX_HTTP_LIVEKIT_CAN_PUBLISH                  \
-     |NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE)
+     |NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE|NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA)
 
 
 /* one signing key: the API key name and an HMAC keyed once with its secret */

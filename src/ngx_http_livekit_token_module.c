@@ -782,6 +782,13 @@ ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         lcf->grants |= g->flag;
     }
 
+    /* livekit-server ignores canPublishSources unless canPublish is true */
+
+    if (lcf->sources && !(lcf->grants & NGX_HTTP_LIVEKIT_CAN_PUBLISH)) {
+        return "has \"canPublishSources=\" without \"canPublish\": "
+               "livekit-server would allow no source at all";
+    }
+
     return NGX_CONF_OK;
 }
 

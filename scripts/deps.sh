@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what `make test` and `make run` need and is missing:
+# Debian packages, then the npm packages pinned in t/node/package-lock.json.
+# Safe to run again: it installs nothing that is already there.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+debs=(
+    nginx nginx-dev                           # the binary and its module tree
+    libssl-dev libjansson-dev libcurl4-openssl-dev
+    libtest-base-perl libipc-run-perl libwww-perl libjson-pp-perl
+    libcrypt-jwt-perl                         # verifies tokens in t/*.t
+    curl ca-certificates nodejs npm
+)
+
+missing=()
+for p in "${debs[@]}"; do
+    [[ $p == \#* ]] && continue
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+        || missing+=("$p")
+done
+
+# nodejs/npm may come from elsewhere than Debian (a newer Node on the PATH)
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    keep=()
+    for p in "${missing[@]}"; do
+        [[ $p == nodejs || $p == npm ]] || keep+=("$p")
+    done
+    missing=("${keep[@]}")
+fi
+
+if ((${#missing[@]})); then
+    echo "deps: installing ${missing[*]}"
+    sudo=
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
+        || { $sudo apt-get update -q && \
+             $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }
+fi
+
+# npm packages, exactly as locked
+if [ -f "$repo/t/node/package-lock.json" ]; then
+    lock=$repo/t/node/package-lock.json
+    stamp=$repo/t/node/node_modules/.livekit-lock
+    if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
+        (cd "$repo/t/node" && npm ci --no-audit --no-fund --loglevel=error)
+        cp "$lock" "$stamp"
+    fi
+fi

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the suites: t/*.t under Test::Nginx (or, when it is not installed,
+# the compatible runner in t/compat), then the Node check of tokens with
+# livekit-server-sdk's TokenVerifier.  `scripts/test.sh nginx|node` runs one.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
+export TEST_NGINX_LOAD_MODULES=${TEST_NGINX_LOAD_MODULES:-$repo/build/ngx_http_livekit_token_module.so}
+export NGINX_BIN=$TEST_NGINX_BINARY
+export LIVEKIT_MODULE=$TEST_NGINX_LOAD_MODULES
+
+what=${1:-all}
+passed=0
+failed=0
+failures=()
+
+run() {
+    local name=$1; shift
+    echo "=== $name: $*"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+    fi
+}
+
+if [[ $what == all || $what == nginx ]]; then
+    inc=()
+    if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then
+        echo "Test::Nginx is not installed: using the compatible runner in t/compat"
+        inc=(-I t/compat)
+    fi
+    run "Test::Nginx suites" prove "${inc[@]}" t/*.t
+fi
+
+if [[ $what == all || $what == node ]]; then
+    run "TokenVerifier (livekit-server-sdk)" node t/node/verify-tokens.mjs
+fi
+
+echo
+if ((failed)); then
+    echo "failed suites: ${failures[*]}"
+fi
+echo "suites: $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,101 @@
+package LiveKitToken;
+
+# Helpers for the t/*.t suites: a key file every block can use, and a
+# response-body filter that verifies the token inside a reply with
+# Crypt::JWT and turns its claims into stable text the block compares.
+#
+# The filter fails loudly (returns a line starting with "BAD") instead of
+# hiding a problem: a wrong signature, a missing claim or a reply of the
+# wrong shape makes the block's response_body comparison fail.
+
+use strict;
+use warnings;
+
+use Crypt::JWT qw(decode_jwt);
+use JSON::PP;
+use MIME::Base64 qw(decode_base64url);
+use Exporter 'import';
+
+our @EXPORT = qw(claims keys_file $DEV_SECRET $OTHER_SECRET);
+
+our $DEV_SECRET   = 'dev-secret-0123456789abcdefghijklmnopqrstuv';
+our $OTHER_SECRET = 'other-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA987';
+
+my %secrets = (devkey => $DEV_SECRET, otherkey => $OTHER_SECRET);
+
+my $json = JSON::PP->new->canonical(1)->utf8(1);
+
+sub keys_file {
+    return "devkey: $DEV_SECRET\notherkey: $OTHER_SECRET\n";
+}
+
+# claims($body): one line per fact, sorted; the token's age is checked
+# here (nbf within 60 s of now) and reported as ttl=exp-nbf.
+sub claims {
+    my ($body) = @_;
+
+    my $reply = eval { $json->decode($body) };
+    return "BAD reply is not JSON: $body" unless ref $reply eq 'HASH';
+
+    my ($token, @out);
+
+    if (exists $reply->{token}) {
+        $token = $reply->{token};
+        push @out, "reply: " . join(',', sort keys %$reply);
+        push @out, "url: " . _text($reply->{url});
+        push @out, "room: " . _text($reply->{room});
+        push @out, "participant: " . _text($reply->{participant});
+
+    } elsif (exists $reply->{participant_token}) {
+        $token = $reply->{participant_token};
+        push @out, "reply: " . join(',', sort keys %$reply);
+        push @out, "server_url: " . _text($reply->{server_url});
+
+    } else {
+        return "BAD reply has no token: $body";
+    }
+
+    my ($header_b64) = split /\./, $token;
+    my $header = eval { $json->decode(decode_base64url($header_b64)) };
+
+    my $unverified = eval {
+        decode_jwt(token => $token, ignore_signature => 1,
+                   verify_exp => 0, verify_nbf => 0)
+    } or return "BAD token does not decode: $@";
+
+    my $iss = $unverified->{iss} // '';
+    my $secret = $secrets{$iss} or return "BAD unknown iss '$iss'";
+
+    my $claims = eval {
+        decode_jwt(token => $token, key => $secret,
+                   accepted_alg => 'HS256', verify_exp => 1,
+                   verify_nbf => 1, leeway => 5)
+    } or return "BAD signature or time check failed: $@";
+
+    push @out, "header: " . $json->encode($header) if $header;
+    push @out, "iss: $iss";
+
+    my $now = time;
+    return "BAD nbf $claims->{nbf} is not now ($now)"
+        if !defined $claims->{nbf} || abs($claims->{nbf} - $now) > 60;
+    return "BAD no exp" unless defined $claims->{exp};
+    push @out, "ttl: " . ($claims->{exp} - $claims->{nbf});
+
+    for my $k (sort keys %$claims) {
+        next if $k eq 'iss' || $k eq 'nbf' || $k eq 'exp';
+        my $v = $claims->{$k};
+        push @out, "$k: " . (ref $v ? $json->encode($v) : _text($v));
+    }
+
+    return join("\n", @out) . "\n";
+}
+
+# strings are shown as JSON so that escapes and non-ASCII are exact
+sub _text {
+    my ($s) = @_;
+    return 'null' unless defined $s;
+    my $t = JSON::PP->new->ascii(1)->allow_nonref(1)->encode($s);
+    return $t;
+}
+
+1;
