@@ -35,7 +35,7 @@ static ngx_int_t ngx_http_livekit_json_str(json_t *root, const char *name,
 static ngx_int_t ngx_http_livekit_pin(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value,
     ngx_http_livekit_error_t *err, const char *pinned,
-    const char *pinned_msg);
+    const char *pinned_msg, const char *unavailable);
 static ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
     ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_check_name(ngx_str_t *s,
@@ -238,21 +238,22 @@ ngx_http_livekit_claims_finish(ngx_http_request_t *r,
     rc = ngx_http_livekit_pin(r, lcf->identity, &c->identity, err,
              "identity_pinned",
              "this location sets the participant identity itself: "
-             "do not send participant / participant_identity");
+             "do not send participant / participant_identity",
+             "identity_unavailable");
     if (rc != NGX_OK) {
         return rc;
     }
 
     rc = ngx_http_livekit_pin(r, lcf->room, &c->room, err, "room_pinned",
              "this location sets the room itself: "
-             "do not send room / room_name");
+             "do not send room / room_name", "room_unavailable");
     if (rc != NGX_OK) {
         return rc;
     }
 
     rc = ngx_http_livekit_pin(r, lcf->name, &c->name, err, "name_pinned",
              "this location sets the participant name itself: "
-             "do not send name / participant_name");
+             "do not send name / participant_name", NULL);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -260,19 +261,9 @@ ngx_http_livekit_claims_finish(ngx_http_request_t *r,
     rc = ngx_http_livekit_pin(r, lcf->metadata, &c->metadata, err,
              "metadata_pinned",
              "this location sets the participant metadata itself: "
-             "do not send metadata / participant_metadata");
+             "do not send metadata / participant_metadata", NULL);
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    if (lcf->identity && c->identity.len == 0) {
-        ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, "identity_unavailable",
-            "the server could not establish who you are; sign in first");
-    }
-
-    if (lcf->room && c->room.len == 0) {
-        ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, "room_unavailable",
-            "the server could not establish which room you may join");
     }
 
     rc = ngx_http_livekit_check_name(&c->room, err, "missing_room",
@@ -335,7 +326,7 @@ ngx_http_livekit_claims_finish(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
     ngx_str_t *value, ngx_http_livekit_error_t *err, const char *pinned,
-    const char *pinned_msg)
+    const char *pinned_msg, const char *unavailable)
 {
     ngx_str_t  v;
 
@@ -345,6 +336,12 @@ ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
 
     if (ngx_http_complex_value(r, cv, &v) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    if (v.len == 0 && unavailable) {
+        ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, unavailable,
+            "the server could not establish this value for you "
+            "(are you signed in?)");
     }
 
     if (value->len

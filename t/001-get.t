@@ -219,7 +219,7 @@ PUT /token
 Allow: GET, POST
 Content-Type: application/json
 --- response_body_like
-^\{"error":"method_not_allowed","message":"[^"]+"\}$
+^\{"error":"method_not_allowed","message":"(?:[^"\\]|\\.)+"\}$
 
 
 

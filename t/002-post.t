@@ -68,7 +68,7 @@ video: {"canPublish":true,"canPublishData":true,"canSubscribe":true,"room":"cons
     }
 --- request
 POST /token
-{"room_name":"salle \u00e9t\u00e9","participant_identity":"\u4e2d\u6587\ud83d\ude00","participant_name":"back\\slash\ttab","participant_metadata":"line1\nline2"}
+{"room_name":"salle \u00e9t\u00e9","participant_identity":"\u4e2d\u6587\ud83d\ude00","participant_name":"back\\slash","participant_metadata":"line1\nline2\tTab"}
 --- more_headers
 Content-Type: application/json; charset=utf-8
 --- error_code: 201
@@ -80,8 +80,8 @@ server_url: "ws://127.0.0.1:7880"
 header: {"alg":"HS256","typ":"JWT"}
 iss: devkey
 ttl: 21600
-metadata: "line1\nline2"
-name: "back\\slash\ttab"
+metadata: "line1\nline2\tTab"
+name: "back\\slash"
 sub: "\u4e2d\u6587\ud83d\ude00"
 video: {"canPublish":true,"canPublishData":true,"canSubscribe":true,"room":"salle \u00e9t\u00e9","roomJoin":true}
 

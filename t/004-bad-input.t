@@ -39,7 +39,7 @@ GET /token?participant=Jane
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"missing_room","message":"[^"]+"\}$
+^\{"error":"missing_room","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 missing_room
 --- no_error_log
@@ -62,7 +62,7 @@ GET /token?room=&participant=Jane
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"missing_room","message":"[^"]+"\}$
+^\{"error":"missing_room","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 missing_room
 --- no_error_log
@@ -85,7 +85,7 @@ GET /token?room=xyz
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"missing_identity","message":"[^"]+"\}$
+^\{"error":"missing_identity","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 missing_identity
 --- no_error_log
@@ -108,7 +108,7 @@ GET /token?room=xyz&participant=
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"missing_identity","message":"[^"]+"\}$
+^\{"error":"missing_identity","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 missing_identity
 --- no_error_log
@@ -131,7 +131,7 @@ livekit token: 400 missing_identity
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"room_too_long","message":"[^"]+"\}$
+^\{"error":"room_too_long","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 room_too_long
 --- no_error_log
@@ -154,7 +154,7 @@ livekit token: 400 room_too_long
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"identity_too_long","message":"[^"]+"\}$
+^\{"error":"identity_too_long","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 identity_too_long
 --- no_error_log
@@ -177,7 +177,7 @@ livekit token: 400 identity_too_long
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"name_too_long","message":"[^"]+"\}$
+^\{"error":"name_too_long","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 name_too_long
 --- no_error_log
@@ -200,7 +200,7 @@ GET /token?room=xyz&participant=%FFJane
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_utf8","message":"[^"]+"\}$
+^\{"error":"invalid_utf8","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_utf8
 --- no_error_log
@@ -223,7 +223,7 @@ GET /token?room=%C0%AFetc&participant=Jane
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_utf8","message":"[^"]+"\}$
+^\{"error":"invalid_utf8","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_utf8
 --- no_error_log
@@ -246,7 +246,7 @@ GET /token?room=xyz&participant=%ED%A0%80
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_utf8","message":"[^"]+"\}$
+^\{"error":"invalid_utf8","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_utf8
 --- no_error_log
@@ -269,7 +269,7 @@ GET /token?room=xyz&participant=Jane%E4%B8
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_utf8","message":"[^"]+"\}$
+^\{"error":"invalid_utf8","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_utf8
 --- no_error_log
@@ -292,7 +292,7 @@ livekit token: 400 invalid_utf8
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_utf8","message":"[^"]+"\}$
+^\{"error":"invalid_utf8","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_utf8
 --- no_error_log
@@ -315,7 +315,7 @@ GET /token?room=xyz&participant=Ja%00ne
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"control_character","message":"[^"]+"\}$
+^\{"error":"control_character","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 control_character
 --- no_error_log
@@ -338,7 +338,7 @@ GET /token?room=x%0Ay&participant=Jane
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"control_character","message":"[^"]+"\}$
+^\{"error":"control_character","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 control_character
 --- no_error_log
@@ -361,7 +361,7 @@ GET /token?room=xyz&participant=Jane&name=a%7Fb
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"control_character","message":"[^"]+"\}$
+^\{"error":"control_character","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 control_character
 --- no_error_log
@@ -384,7 +384,7 @@ GET /token?room=xyz&participant=a%C2%85b
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_utf8","message":"[^"]+"\}$
+^\{"error":"invalid_utf8","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_utf8
 --- no_error_log
@@ -407,7 +407,7 @@ livekit token: 400 invalid_utf8
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"metadata_too_large","message":"[^"]+"\}$
+^\{"error":"metadata_too_large","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 metadata_too_large
 --- no_error_log
@@ -432,7 +432,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"attributes_too_large","message":"[^"]+"\}$
+^\{"error":"attributes_too_large","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 attributes_too_large
 --- no_error_log
@@ -458,7 +458,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_json","message":"[^"]+"\}$
+^\{"error":"invalid_json","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_json
 --- no_error_log
@@ -483,7 +483,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_json","message":"[^"]+"\}$
+^\{"error":"invalid_json","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_json
 --- no_error_log
@@ -509,7 +509,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_json","message":"[^"]+"\}$
+^\{"error":"invalid_json","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_json
 --- no_error_log
@@ -535,7 +535,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_json","message":"[^"]+"\}$
+^\{"error":"invalid_json","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_json
 --- no_error_log
@@ -561,7 +561,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_json","message":"[^"]+"\}$
+^\{"error":"invalid_json","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_json
 --- no_error_log
@@ -586,7 +586,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_json","message":"[^"]+"\}$
+^\{"error":"invalid_json","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_json
 --- no_error_log
@@ -612,7 +612,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_type","message":"[^"]+"\}$
+^\{"error":"invalid_type","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_type
 --- no_error_log
@@ -638,7 +638,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_type","message":"[^"]+"\}$
+^\{"error":"invalid_type","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_type
 --- no_error_log
@@ -664,7 +664,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_type","message":"[^"]+"\}$
+^\{"error":"invalid_type","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_type
 --- no_error_log
@@ -690,7 +690,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_type","message":"[^"]+"\}$
+^\{"error":"invalid_type","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_type
 --- no_error_log
@@ -716,7 +716,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"invalid_type","message":"[^"]+"\}$
+^\{"error":"invalid_type","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 invalid_type
 --- no_error_log
@@ -742,7 +742,7 @@ Content-Type: application/json
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"control_character","message":"[^"]+"\}$
+^\{"error":"control_character","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 400 control_character
 --- no_error_log
@@ -766,7 +766,7 @@ POST /token
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"unsupported_media_type","message":"[^"]+"\}$
+^\{"error":"unsupported_media_type","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 415 unsupported_media_type
 --- no_error_log
@@ -792,7 +792,7 @@ Content-Type: application/x-www-form-urlencoded
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"unsupported_media_type","message":"[^"]+"\}$
+^\{"error":"unsupported_media_type","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 415 unsupported_media_type
 --- no_error_log
@@ -818,7 +818,7 @@ Content-Type: application/jsonp
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like
-^\{"error":"unsupported_media_type","message":"[^"]+"\}$
+^\{"error":"unsupported_media_type","message":"(?:[^"\\]|\\.)+"\}$
 --- error_log
 livekit token: 415 unsupported_media_type
 --- no_error_log

@@ -357,5 +357,10 @@ short: s3cr3t
 --- request
 GET /token?room=xyz&participant=Jane
 --- error_code: 200
---- response_body_like
+--- response_body_like chomp
 "token":"eyJ
+--- error_log
+the secret of key "short" in
+is shorter than 32 bytes
+--- no_error_log
+s3cr3t

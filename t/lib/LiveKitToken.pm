@@ -24,6 +24,7 @@ our $OTHER_SECRET = 'other-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA987';
 my %secrets = (devkey => $DEV_SECRET, otherkey => $OTHER_SECRET);
 
 my $json = JSON::PP->new->canonical(1)->utf8(1);
+my $out  = JSON::PP->new->canonical(1)->ascii(1)->allow_nonref(1);
 
 sub keys_file {
     return "devkey: $DEV_SECRET\notherkey: $OTHER_SECRET\n";
@@ -72,7 +73,7 @@ sub claims {
                    verify_nbf => 1, leeway => 5)
     } or return "BAD signature or time check failed: $@";
 
-    push @out, "header: " . $json->encode($header) if $header;
+    push @out, "header: " . $out->encode($header) if $header;
     push @out, "iss: $iss";
 
     my $now = time;
@@ -84,7 +85,7 @@ sub claims {
     for my $k (sort keys %$claims) {
         next if $k eq 'iss' || $k eq 'nbf' || $k eq 'exp';
         my $v = $claims->{$k};
-        push @out, "$k: " . (ref $v ? $json->encode($v) : _text($v));
+        push @out, "$k: " . $out->encode($v);
     }
 
     return join("\n", @out) . "\n";
@@ -94,8 +95,7 @@ sub claims {
 sub _text {
     my ($s) = @_;
     return 'null' unless defined $s;
-    my $t = JSON::PP->new->ascii(1)->allow_nonref(1)->encode($s);
-    return $t;
+    return $out->encode($s);
 }
 
 1;
