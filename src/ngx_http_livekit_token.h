@@ -57,16 +57,24 @@ typedef struct {
 } ngx_http_livekit_key_t;
 
 
+typedef struct ngx_http_livekit_keyset_s  ngx_http_livekit_keyset_t;
+
+typedef void (*ngx_http_livekit_keyset_sync_pt)(ngx_http_livekit_keyset_t *ks);
+
 /*
- * The current key set.  A source fills it (the key file at configuration
- * time; later sources at run time); the handler only reads it, and answers
- * 503 while "key" is NULL.  "url" is a URL the source provides, used when
- * livekit_url is not set.
+ * The current key set.  A source fills it: the key file once at
+ * configuration time; a run-time source (SSM) sets "sync", which
+ * ngx_http_livekit_keyset_current() calls first so the source can bring
+ * "key" and "url" up to date (cheaply: it compares a generation number).
+ * The handler only reads the set, and answers 503 while "key" is NULL.
+ * "url" is the URL a source provides, used where livekit_url is not set.
  */
-typedef struct {
-    ngx_http_livekit_key_t     *key;
-    ngx_str_t                   url;
-} ngx_http_livekit_keyset_t;
+struct ngx_http_livekit_keyset_s {
+    ngx_http_livekit_key_t            *key;
+    ngx_str_t                          url;
+    ngx_http_livekit_keyset_sync_pt    sync;
+    void                              *data;
+};
 
 
 /* a secret as read from a key file; wiped when the cycle's pool goes */

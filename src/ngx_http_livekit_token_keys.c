@@ -428,5 +428,9 @@ ngx_http_livekit_mac_free(void *data)
 ngx_http_livekit_key_t *
 ngx_http_livekit_keyset_current(ngx_http_livekit_keyset_t *ks)
 {
+    if (ks->sync) {
+        ks->sync(ks);
+    }
+
     return ks->key;
 }
