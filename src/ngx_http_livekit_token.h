@@ -111,6 +111,9 @@ typedef struct {
     ngx_array_t                *sources;      /* of ngx_str_t */
     ngx_array_t                *attributes;   /* livekit_token_attribute */
 
+    ngx_str_t                   video_head;   /* precomputed grant JSON */
+    ngx_str_t                   video_tail;
+
 #if (NGX_PCRE)
     ngx_regex_t                *room_pattern;
 #endif
@@ -160,11 +163,19 @@ ngx_int_t ngx_http_livekit_claims_finish(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
     ngx_http_livekit_error_t *err);
 
+ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
+    ngx_http_livekit_error_t *err);
+
 /* _jwt.c */
 ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
+ngx_int_t ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+ngx_int_t ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_key_t *key,
-    ngx_http_livekit_claims_t *c, ngx_str_t *token);
+    ngx_http_livekit_claims_t *c, ngx_str_t *json);
+size_t ngx_http_livekit_jwt_len(size_t claims_len);
+u_char *ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
+    ngx_http_livekit_key_t *key, ngx_str_t *claims, u_char *p);
 
 
 #endif /* _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_ */

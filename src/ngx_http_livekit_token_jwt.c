@@ -3,10 +3,18 @@
  * Claims and the HS256 signature.
  *
  * Owns: the LiveKit claim set (iss, sub, nbf, exp, name, metadata,
- * attributes, video grant, roomConfig) built with jansson, its base64url
- * encoding and the HMAC-SHA256 signature with the key's pre-keyed context.
+ * attributes, video grant, roomConfig), its base64url encoding and the
+ * HMAC-SHA256 signature with the key's pre-keyed context.
  * Does not own: where the claims come from or whether they are allowed
  * (_request.c), nor where the key comes from (_keys.c).
+ *
+ * This is the per-request hot path, so the claims are written straight
+ * into one pool buffer: strings escaped with nginx's ngx_escape_json()
+ * (they were checked to be valid UTF-8 without control characters before
+ * they get here), the JWT header and the parts of the video grant that
+ * depend only on the location precomputed at configuration time.  Only
+ * the objects a POST body brings (attributes, roomConfig) go through
+ * jansson, which built them.
  */
 
 #include "ngx_http_livekit_token.h"
@@ -18,7 +26,20 @@ typedef struct {
 } ngx_http_livekit_grant_name_t;
 
 
-/* booleans emitted only when granted; LiveKit treats them as false */
+/*
+ * Always written: livekit-server treats an absent canPublish or
+ * canSubscribe as true and an absent canPublishData as canPublish, so a
+ * grant that is not given must say false.
+ */
+static ngx_http_livekit_grant_name_t  ngx_http_livekit_explicit_grants[] = {
+    { "canPublish", NGX_HTTP_LIVEKIT_CAN_PUBLISH },
+    { "canSubscribe", NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE },
+    { "canPublishData", NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA },
+    { NULL, 0 }
+};
+
+
+/* written only when granted; LiveKit treats them as false otherwise */
 static ngx_http_livekit_grant_name_t  ngx_http_livekit_optional_grants[] = {
     { "canUpdateOwnMetadata", NGX_HTTP_LIVEKIT_CAN_UPDATE_METADATA },
     { "hidden", NGX_HTTP_LIVEKIT_HIDDEN },
@@ -31,26 +52,20 @@ static ngx_http_livekit_grant_name_t  ngx_http_livekit_optional_grants[] = {
 };
 
 
-/*
- * Always emitted: livekit-server treats an absent canPublish, canSubscribe
- * or canPublishData as true, so a grant that is not given must say false.
- */
-static ngx_http_livekit_grant_name_t  ngx_http_livekit_explicit_grants[] = {
-    { "canPublish", NGX_HTTP_LIVEKIT_CAN_PUBLISH },
-    { "canSubscribe", NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE },
-    { "canPublishData", NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA },
-    { NULL, 0 }
-};
-
-
 static u_char     ngx_http_livekit_jwt_header_buf[64];
 static ngx_str_t  ngx_http_livekit_jwt_header;
 
 
-static json_t *ngx_http_livekit_jwt_video(
-    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c);
-static ngx_int_t ngx_http_livekit_json_set_str(json_t *o, const char *name,
-    ngx_str_t *s);
+#define ngx_http_livekit_json_len(s)                                          \
+    ((s)->len + ngx_escape_json(NULL, (s)->data, (s)->len))
+
+#define ngx_http_livekit_b64url_len(n)   (((n) * 4 + 2) / 3)
+
+
+static u_char *ngx_http_livekit_json_str(u_char *p, const char *name,
+    size_t len, ngx_str_t *value);
+static u_char *ngx_http_livekit_json_obj(u_char *p, const char *name,
+    size_t len, json_t *value, size_t vlen);
 
 
 ngx_int_t
@@ -66,208 +81,259 @@ ngx_http_livekit_jwt_init(ngx_conf_t *cf)
 
 
 /*
- * Returns NGX_OK with the token, NGX_DECLINED when a claim is not valid
- * UTF-8 (jansson refuses it), NGX_ERROR when out of memory.
+ * The video grant around the room, fixed per location:
+ * video_head is ,"video":{"roomJoin":true,"room":"
+ * video_tail is ","canPublish":true,...}
  */
 
 ngx_int_t
-ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
-    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_key_t *key,
-    ngx_http_livekit_claims_t *c, ngx_str_t *token)
+ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf)
 {
-    u_char      *p, sig[EVP_MAX_MD_SIZE];
-    size_t       len, siglen;
-    json_t      *claims, *video;
-    time_t       now;
-    ngx_int_t    rc;
-    ngx_str_t    payload, src;
-
-    claims = json_object();
-    if (claims == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_DECLINED;
-    now = ngx_time();
-
-    if (ngx_http_livekit_json_set_str(claims, "iss", &key->name) != NGX_OK
-        || ngx_http_livekit_json_set_str(claims, "sub", &c->identity)
-           != NGX_OK
-        || json_object_set_new(claims, "nbf", json_integer(now)) != 0
-        || json_object_set_new(claims, "exp", json_integer(now + lcf->ttl))
-           != 0)
-    {
-        goto done;
-    }
-
-    if (c->name.len
-        && ngx_http_livekit_json_set_str(claims, "name", &c->name) != NGX_OK)
-    {
-        goto done;
-    }
-
-    if (c->metadata.len
-        && ngx_http_livekit_json_set_str(claims, "metadata", &c->metadata)
-           != NGX_OK)
-    {
-        goto done;
-    }
-
-    if (c->attributes && json_object_size(c->attributes)
-        && json_object_set(claims, "attributes", c->attributes) != 0)
-    {
-        goto done;
-    }
-
-    video = ngx_http_livekit_jwt_video(lcf, c);
-
-    if (json_object_set_new(claims, "video", video) != 0) {
-        goto done;
-    }
-
-    if (c->room_config
-        && json_object_set(claims, "roomConfig", c->room_config) != 0)
-    {
-        goto done;
-    }
-
-    rc = NGX_ERROR;
-
-    len = json_dumpb(claims, NULL, 0, JSON_COMPACT);
-    if (len == 0) {
-        goto done;
-    }
-
-    payload.data = ngx_pnalloc(r->pool, len);
-    if (payload.data == NULL) {
-        goto done;
-    }
-
-    payload.len = json_dumpb(claims, (char *) payload.data, len, JSON_COMPACT);
-
-    token->len = ngx_http_livekit_jwt_header.len + 1
-                 + ngx_base64_encoded_length(payload.len) + 1
-                 + ngx_base64_encoded_length(NGX_HTTP_LIVEKIT_HS256_LEN);
-
-    token->data = ngx_pnalloc(r->pool, token->len);
-    if (token->data == NULL) {
-        goto done;
-    }
-
-    p = ngx_cpymem(token->data, ngx_http_livekit_jwt_header.data,
-                   ngx_http_livekit_jwt_header.len);
-    *p++ = '.';
-
-    src.data = p;
-    ngx_encode_base64url(&src, &payload);
-    p += src.len;
-
-    if (EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
-        || EVP_MAC_update(key->mac, token->data, p - token->data) != 1
-        || EVP_MAC_final(key->mac, sig, &siglen, sizeof(sig)) != 1)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "livekit token: HMAC-SHA256 failed");
-        goto done;
-    }
-
-    *p++ = '.';
-
-    payload.data = sig;
-    payload.len = siglen;
-    src.data = p;
-    ngx_encode_base64url(&src, &payload);
-    p += src.len;
-
-    token->len = p - token->data;
-    rc = NGX_OK;
-
-done:
-
-    json_decref(claims);
-
-    return rc;
-}
-
-
-static json_t *
-ngx_http_livekit_jwt_video(ngx_http_livekit_token_loc_conf_t *lcf,
-    ngx_http_livekit_claims_t *c)
-{
-    json_t                         *video, *sources, *s;
+    u_char                         *p;
+    size_t                          len;
     ngx_str_t                      *src;
     ngx_uint_t                      i;
     ngx_http_livekit_grant_name_t  *g;
 
-    video = json_object();
-    if (video == NULL) {
-        return NULL;
+    if (lcf->grants & NGX_HTTP_LIVEKIT_ROOM_JOIN) {
+        ngx_str_set(&lcf->video_head, ",\"video\":{\"roomJoin\":true,\"room\":\"");
+
+    } else {
+        ngx_str_set(&lcf->video_head, ",\"video\":{\"room\":\"");
     }
 
-    if ((lcf->grants & NGX_HTTP_LIVEKIT_ROOM_JOIN)
-        && json_object_set_new(video, "roomJoin", json_true()) != 0)
-    {
-        goto failed;
-    }
-
-    if (c->room.len
-        && ngx_http_livekit_json_set_str(video, "room", &c->room) != NGX_OK)
-    {
-        goto failed;
-    }
+    len = sizeof("\"}") - 1;
 
     for (g = ngx_http_livekit_explicit_grants; g->name; g++) {
-        if (json_object_set_new(video, g->name,
-                                json_boolean(lcf->grants & g->flag))
-            != 0)
-        {
-            goto failed;
-        }
-    }
-
-    if (lcf->sources) {
-        sources = json_array();
-        if (json_object_set_new(video, "canPublishSources", sources) != 0) {
-            goto failed;
-        }
-
-        src = lcf->sources->elts;
-        for (i = 0; i < lcf->sources->nelts; i++) {
-            s = json_stringn((char *) src[i].data, src[i].len);
-            if (json_array_append_new(sources, s) != 0) {
-                goto failed;
-            }
-        }
+        len += sizeof(",\"\":false") - 1 + ngx_strlen(g->name);
     }
 
     for (g = ngx_http_livekit_optional_grants; g->name; g++) {
-        if ((lcf->grants & g->flag)
-            && json_object_set_new(video, g->name, json_true()) != 0)
-        {
-            goto failed;
+        len += sizeof(",\"\":true") - 1 + ngx_strlen(g->name);
+    }
+
+    if (lcf->sources) {
+        len += sizeof(",\"canPublishSources\":[]") - 1;
+
+        src = lcf->sources->elts;
+        for (i = 0; i < lcf->sources->nelts; i++) {
+            len += src[i].len + sizeof(",\"\"") - 1;
         }
     }
 
-    return video;
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
 
-failed:
+    lcf->video_tail.data = p;
 
-    json_decref(video);
+    *p++ = '"';
 
-    return NULL;
+    for (g = ngx_http_livekit_explicit_grants; g->name; g++) {
+        p = ngx_sprintf(p, ",\"%s\":%s", g->name,
+                        (lcf->grants & g->flag) ? "true" : "false");
+    }
+
+    if (lcf->sources) {
+        p = ngx_cpymem(p, ",\"canPublishSources\":[",
+                       sizeof(",\"canPublishSources\":[") - 1);
+
+        src = lcf->sources->elts;
+        for (i = 0; i < lcf->sources->nelts; i++) {
+            p = ngx_sprintf(p, "%s\"%V\"", i ? "," : "", &src[i]);
+        }
+
+        *p++ = ']';
+    }
+
+    for (g = ngx_http_livekit_optional_grants; g->name; g++) {
+        if (lcf->grants & g->flag) {
+            p = ngx_sprintf(p, ",\"%s\":true", g->name);
+        }
+    }
+
+    *p++ = '}';
+
+    lcf->video_tail.len = p - lcf->video_tail.data;
+
+    return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_http_livekit_json_set_str(json_t *o, const char *name, ngx_str_t *s)
-{
-    /* json_stringn() refuses invalid UTF-8; json_object_set_new() NULL */
+/* the claims JSON, in one allocation from the request pool */
 
-    if (json_object_set_new(o, name, json_stringn((char *) s->data, s->len))
-        != 0)
-    {
-        return NGX_DECLINED;
+ngx_int_t
+ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_key_t *key,
+    ngx_http_livekit_claims_t *c, ngx_str_t *json)
+{
+    u_char  *p;
+    size_t   len, attr_len, config_len;
+    time_t   now;
+
+    attr_len = 0;
+    config_len = 0;
+
+    len = sizeof("{\"iss\":\"\",\"sub\":\"\",\"nbf\":,\"exp\":}") - 1
+          + ngx_http_livekit_json_len(&key->name)
+          + ngx_http_livekit_json_len(&c->identity)
+          + 2 * NGX_TIME_T_LEN
+          + lcf->video_head.len + ngx_http_livekit_json_len(&c->room)
+          + lcf->video_tail.len;
+
+    if (c->name.len) {
+        len += sizeof(",\"name\":\"\"") - 1
+               + ngx_http_livekit_json_len(&c->name);
     }
 
+    if (c->metadata.len) {
+        len += sizeof(",\"metadata\":\"\"") - 1
+               + ngx_http_livekit_json_len(&c->metadata);
+    }
+
+    if (c->attributes && json_object_size(c->attributes)) {
+        attr_len = json_dumpb(c->attributes, NULL, 0, JSON_COMPACT);
+        if (attr_len == 0) {
+            return NGX_ERROR;
+        }
+
+        len += sizeof(",\"attributes\":") - 1 + attr_len;
+    }
+
+    if (c->room_config) {
+        config_len = json_dumpb(c->room_config, NULL, 0, JSON_COMPACT);
+        if (config_len == 0) {
+            return NGX_ERROR;
+        }
+
+        len += sizeof(",\"roomConfig\":") - 1 + config_len;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    json->data = p;
+    now = ngx_time();
+
+    p = ngx_http_livekit_json_str(p, "{\"iss\":\"", sizeof("{\"iss\":\"") - 1,
+                                  &key->name);
+    p = ngx_http_livekit_json_str(p, ",\"sub\":\"", sizeof(",\"sub\":\"") - 1,
+                                  &c->identity);
+    p = ngx_sprintf(p, ",\"nbf\":%T,\"exp\":%T", now, now + lcf->ttl);
+
+    if (c->name.len) {
+        p = ngx_http_livekit_json_str(p, ",\"name\":\"",
+                                      sizeof(",\"name\":\"") - 1, &c->name);
+    }
+
+    if (c->metadata.len) {
+        p = ngx_http_livekit_json_str(p, ",\"metadata\":\"",
+                                      sizeof(",\"metadata\":\"") - 1,
+                                      &c->metadata);
+    }
+
+    if (attr_len) {
+        p = ngx_http_livekit_json_obj(p, ",\"attributes\":",
+                                      sizeof(",\"attributes\":") - 1,
+                                      c->attributes, attr_len);
+    }
+
+    p = ngx_cpymem(p, lcf->video_head.data, lcf->video_head.len);
+    p = (u_char *) ngx_escape_json(p, c->room.data, c->room.len);
+    p = ngx_cpymem(p, lcf->video_tail.data, lcf->video_tail.len);
+
+    if (config_len) {
+        p = ngx_http_livekit_json_obj(p, ",\"roomConfig\":",
+                                      sizeof(",\"roomConfig\":") - 1,
+                                      c->room_config, config_len);
+    }
+
+    *p++ = '}';
+
+    json->len = p - json->data;
+
     return NGX_OK;
+}
+
+
+static u_char *
+ngx_http_livekit_json_str(u_char *p, const char *name, size_t len,
+    ngx_str_t *value)
+{
+    p = ngx_cpymem(p, name, len);
+    p = (u_char *) ngx_escape_json(p, value->data, value->len);
+    *p++ = '"';
+
+    return p;
+}
+
+
+static u_char *
+ngx_http_livekit_json_obj(u_char *p, const char *name, size_t len,
+    json_t *value, size_t vlen)
+{
+    p = ngx_cpymem(p, name, len);
+
+    /* the size was measured with the same call on the same object */
+    (void) json_dumpb(value, (char *) p, vlen, JSON_COMPACT);
+
+    return p + vlen;
+}
+
+
+size_t
+ngx_http_livekit_jwt_len(size_t claims_len)
+{
+    return ngx_http_livekit_jwt_header.len + 1
+           + ngx_http_livekit_b64url_len(claims_len) + 1
+           + ngx_http_livekit_b64url_len(NGX_HTTP_LIVEKIT_HS256_LEN);
+}
+
+
+/*
+ * Writes header.payload.signature at "p" (ngx_http_livekit_jwt_len()
+ * bytes at most) and returns its end, or NULL if HMAC fails.
+ */
+
+u_char *
+ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
+    ngx_str_t *claims, u_char *p)
+{
+    u_char     *start, sig[EVP_MAX_MD_SIZE];
+    size_t      siglen;
+    ngx_str_t   dst, src;
+
+    start = p;
+
+    p = ngx_cpymem(p, ngx_http_livekit_jwt_header.data,
+                   ngx_http_livekit_jwt_header.len);
+    *p++ = '.';
+
+    dst.data = p;
+    ngx_encode_base64url(&dst, claims);
+    p += dst.len;
+
+    /* no key: restores the state keyed when the key was loaded */
+
+    if (EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
+        || EVP_MAC_update(key->mac, start, p - start) != 1
+        || EVP_MAC_final(key->mac, sig, &siglen, sizeof(sig)) != 1)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "livekit token: HMAC-SHA256 failed");
+        return NULL;
+    }
+
+    *p++ = '.';
+
+    src.data = sig;
+    src.len = siglen;
+    dst.data = p;
+    ngx_encode_base64url(&dst, &src);
+
+    return p + dst.len;
 }

@@ -28,7 +28,7 @@ static ngx_int_t ngx_http_livekit_token_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_livekit_token_error(ngx_http_request_t *r,
     ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_token_send(ngx_http_request_t *r,
-    ngx_uint_t status, json_t *body);
+    ngx_uint_t status, ngx_buf_t *b);
 static ngx_int_t ngx_http_livekit_token_header(ngx_http_request_t *r,
     const char *name, const char *value);
 
@@ -305,9 +305,11 @@ static ngx_int_t
 ngx_http_livekit_token_issue(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c)
 {
-    json_t                             *reply;
+    u_char                             *p;
+    size_t                              len;
     ngx_int_t                           rc;
-    ngx_str_t                           token, url;
+    ngx_buf_t                          *b;
+    ngx_str_t                           claims, url;
     ngx_http_livekit_key_t             *key;
     ngx_http_livekit_error_t            err;
     ngx_http_livekit_token_loc_conf_t  *lcf;
@@ -347,39 +349,81 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        /* variables such as $host come from the client */
+
+        if (ngx_http_livekit_check_text(&url, 0, &err) != NGX_OK) {
+            return ngx_http_livekit_token_error(r, &err);
+        }
+
     } else {
         url = lcf->keyset->url;
     }
 
-    rc = ngx_http_livekit_jwt_sign(r, lcf, key, c, &token);
-
-    if (rc == NGX_DECLINED) {
-        err.status = NGX_HTTP_BAD_REQUEST;
-        err.code = "invalid_utf8";
-        err.message = "text must be valid UTF-8";
-
-        return ngx_http_livekit_token_error(r, &err);
-    }
-
-    if (rc != NGX_OK) {
+    if (ngx_http_livekit_jwt_claims(r, lcf, key, c, &claims) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (r->method == NGX_HTTP_GET) {
-        reply = json_pack("{s:s%,s:s%,s:s%,s:s%}",
-                          "token", token.data, token.len,
-                          "url", url.data, url.len,
-                          "room", c->room.data, c->room.len,
-                          "participant", c->identity.data, c->identity.len);
+    /* the reply is written in one buffer, the token signed in place */
 
-        return ngx_http_livekit_token_send(r, NGX_HTTP_OK, reply);
+    len = ngx_http_livekit_jwt_len(claims.len)
+          + url.len + ngx_escape_json(NULL, url.data, url.len);
+
+    if (r->method == NGX_HTTP_GET) {
+        len += sizeof("{\"token\":\"\",\"url\":\"\",\"room\":\"\","
+                      "\"participant\":\"\"}\n") - 1
+               + c->room.len + ngx_escape_json(NULL, c->room.data, c->room.len)
+               + c->identity.len
+               + ngx_escape_json(NULL, c->identity.data, c->identity.len);
+
+    } else {
+        len += sizeof("{\"server_url\":\"\",\"participant_token\":\"\"}\n")
+               - 1;
     }
 
-    reply = json_pack("{s:s%,s:s%}",
-                      "server_url", url.data, url.len,
-                      "participant_token", token.data, token.len);
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    return ngx_http_livekit_token_send(r, NGX_HTTP_CREATED, reply);
+    p = b->last;
+
+    if (r->method == NGX_HTTP_GET) {
+        p = ngx_cpymem(p, "{\"token\":\"", sizeof("{\"token\":\"") - 1);
+
+        p = ngx_http_livekit_jwt_sign(r, key, &claims, p);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = ngx_cpymem(p, "\",\"url\":\"", sizeof("\",\"url\":\"") - 1);
+        p = (u_char *) ngx_escape_json(p, url.data, url.len);
+        p = ngx_cpymem(p, "\",\"room\":\"", sizeof("\",\"room\":\"") - 1);
+        p = (u_char *) ngx_escape_json(p, c->room.data, c->room.len);
+        p = ngx_cpymem(p, "\",\"participant\":\"",
+                       sizeof("\",\"participant\":\"") - 1);
+        p = (u_char *) ngx_escape_json(p, c->identity.data, c->identity.len);
+
+        rc = NGX_HTTP_OK;
+
+    } else {
+        p = ngx_cpymem(p, "{\"server_url\":\"",
+                       sizeof("{\"server_url\":\"") - 1);
+        p = (u_char *) ngx_escape_json(p, url.data, url.len);
+        p = ngx_cpymem(p, "\",\"participant_token\":\"",
+                       sizeof("\",\"participant_token\":\"") - 1);
+
+        p = ngx_http_livekit_jwt_sign(r, key, &claims, p);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = NGX_HTTP_CREATED;
+    }
+
+    p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
+    b->last = p;
+
+    return ngx_http_livekit_token_send(r, rc, b);
 }
 
 
@@ -478,7 +522,10 @@ static ngx_int_t
 ngx_http_livekit_token_error(ngx_http_request_t *r,
     ngx_http_livekit_error_t *err)
 {
-    ngx_uint_t  level;
+    size_t       len;
+    json_t      *body;
+    ngx_buf_t   *b;
+    ngx_uint_t   level;
 
     level = (err->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
                                                             : NGX_LOG_INFO;
@@ -486,24 +533,8 @@ ngx_http_livekit_token_error(ngx_http_request_t *r,
     ngx_log_error(level, r->connection->log, 0,
                   "livekit token: %ui %s", err->status, err->code);
 
-    return ngx_http_livekit_token_send(r, err->status,
-                                       json_pack("{s:s,s:s}",
-                                                 "error", err->code,
-                                                 "message", err->message));
-}
-
-
-/* sends "body" (taking its reference) as the whole JSON response */
-
-static ngx_int_t
-ngx_http_livekit_token_send(ngx_http_request_t *r, ngx_uint_t status,
-    json_t *body)
-{
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
+    body = json_pack("{s:s,s:s}", "error", err->code,
+                     "message", err->message);
     if (body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -519,6 +550,19 @@ ngx_http_livekit_token_send(ngx_http_request_t *r, ngx_uint_t status,
     b->last += json_dumpb(body, (char *) b->pos, len, JSON_COMPACT);
     *b->last++ = '\n';
     json_decref(body);
+
+    return ngx_http_livekit_token_send(r, err->status, b);
+}
+
+
+/* sends "b" as the whole JSON response */
+
+static ngx_int_t
+ngx_http_livekit_token_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b)
+{
+    ngx_int_t     rc;
+    ngx_chain_t   out;
 
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -675,6 +719,10 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     if (ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -36,8 +36,6 @@ static ngx_int_t ngx_http_livekit_pin(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value,
     ngx_http_livekit_error_t *err, const char *pinned,
     const char *pinned_msg, const char *unavailable);
-static ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
-    ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_check_name(ngx_str_t *s,
     ngx_http_livekit_error_t *err, const char *missing, const char *too_long,
     const char *msg_missing, const char *msg_too_long);
@@ -381,7 +379,7 @@ ngx_http_livekit_check_name(ngx_str_t *s, ngx_http_livekit_error_t *err,
  * characters; "multiline" text (metadata) may hold tabs and newlines.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
     ngx_http_livekit_error_t *err)
 {
