@@ -97,7 +97,8 @@ ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
     ngx_http_livekit_grant_name_t  *g;
 
     if (lcf->grants & NGX_HTTP_LIVEKIT_ROOM_JOIN) {
-        ngx_str_set(&lcf->video_head, ",\"video\":{\"roomJoin\":true,\"room\":\"");
+        ngx_str_set(&lcf->video_head,
+                    ",\"video\":{\"roomJoin\":true,\"room\":\"");
 
     } else {
         ngx_str_set(&lcf->video_head, ",\"video\":{\"room\":\"");

@@ -14,8 +14,9 @@
 #include "ngx_http_livekit_token.h"
 
 
-#define ngx_http_livekit_fail(e, st, c, m)                                    \
-    (e)->status = st; (e)->code = c; (e)->message = m; return NGX_DECLINED
+static const char  ngx_http_livekit_utf8_message[] =
+    "text must be valid UTF-8 without C1 control characters "
+    "(percent-encode UTF-8 bytes in query strings)";
 
 
 typedef struct {
@@ -27,6 +28,8 @@ typedef struct {
 } ngx_http_livekit_field_t;
 
 
+static ngx_int_t ngx_http_livekit_fail(ngx_http_livekit_error_t *err,
+    ngx_uint_t status, const char *code, const char *message);
 static ngx_int_t ngx_http_livekit_arg(ngx_http_request_t *r, char *name,
     size_t len, ngx_str_t *value);
 static void ngx_http_livekit_json_cleanup(void *data);
@@ -116,7 +119,8 @@ ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
 
     root = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_json",
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_json",
             "the request body must be a JSON object (UTF-8, no duplicate "
             "keys), as in {\"room_name\":\"...\","
             "\"participant_identity\":\"...\"}");
@@ -126,49 +130,55 @@ ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
     cln->data = root;
 
     if (!json_is_object(root)) {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_json",
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_json",
             "the request body must be a JSON object, as in "
             "{\"room_name\":\"...\",\"participant_identity\":\"...\"}");
     }
 
     if (ngx_http_livekit_json_str(root, "room_name", &c->room) != NGX_OK) {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
-                              "room_name must be a string");
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_type",
+                                     "room_name must be a string");
     }
 
     if (ngx_http_livekit_json_str(root, "participant_identity", &c->identity)
         != NGX_OK)
     {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
-                              "participant_identity must be a string");
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_type",
+                                     "participant_identity must be a string");
     }
 
     if (ngx_http_livekit_json_str(root, "participant_name", &c->name)
         != NGX_OK)
     {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
-                              "participant_name must be a string");
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_type",
+                                     "participant_name must be a string");
     }
 
     if (ngx_http_livekit_json_str(root, "participant_metadata", &c->metadata)
         != NGX_OK)
     {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
-                              "participant_metadata must be a string");
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_type",
+                                     "participant_metadata must be a string");
     }
 
     v = json_object_get(root, "participant_attributes");
 
     if (v && !json_is_null(v)) {
         if (!json_is_object(v)) {
-            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
+            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_type",
                 "participant_attributes must be an object of strings");
         }
 
         json_object_foreach(v, k, a) {
             if (!json_is_string(a)) {
-                ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                    "invalid_type",
+                return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_type",
                     "participant_attributes must be an object of strings");
             }
         }
@@ -180,8 +190,9 @@ ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
 
     if (v && !json_is_null(v)) {
         if (!json_is_object(v)) {
-            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_type",
-                                  "room_config must be an object");
+            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_type",
+                                         "room_config must be an object");
         }
 
         c->room_config = v;
@@ -290,7 +301,8 @@ ngx_http_livekit_claims_finish(ngx_http_request_t *r,
     }
 
     if (c->metadata.len > lcf->metadata_max) {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "metadata_too_large",
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "metadata_too_large",
             "participant metadata is larger than the location allows "
             "(livekit_token_metadata_max_size)");
     }
@@ -304,7 +316,8 @@ ngx_http_livekit_claims_finish(ngx_http_request_t *r,
         rc = ngx_regex_exec(lcf->room_pattern, &c->room, NULL, 0);
 
         if (rc == NGX_REGEX_NO_MATCHED) {
-            ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, "room_not_allowed",
+            return ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN,
+                                         "room_not_allowed",
                 "this room name is not allowed here; ask for a room that "
                 "matches the service's naming rules");
         }
@@ -337,7 +350,8 @@ ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
     }
 
     if (v.len == 0 && unavailable) {
-        ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, unavailable,
+        return ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN,
+                                     unavailable,
             "the server could not establish this value for you "
             "(are you signed in?)");
     }
@@ -346,7 +360,9 @@ ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
         && (value->len != v.len
             || ngx_memcmp(value->data, v.data, v.len) != 0))
     {
-        ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, pinned, pinned_msg);
+        return ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN,
+                                     pinned,
+                                     pinned_msg);
     }
 
     *value = v;
@@ -361,12 +377,15 @@ ngx_http_livekit_check_name(ngx_str_t *s, ngx_http_livekit_error_t *err,
     const char *msg_too_long)
 {
     if (s->len == 0) {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, missing, msg_missing);
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     missing,
+                                     msg_missing);
     }
 
     if (s->len > NGX_HTTP_LIVEKIT_MAX_NAME) {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, too_long,
-                              msg_too_long);
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     too_long,
+                                     msg_too_long);
     }
 
     return ngx_http_livekit_check_text(s, 0, err);
@@ -396,8 +415,8 @@ ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
                 if (!multiline
                     || (*p != '\t' && *p != '\n' && *p != '\r'))
                 {
-                    ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                        "control_character",
+                    return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                                 "control_character",
                         "room, identity and name must not contain control "
                         "characters; metadata only tabs and newlines");
                 }
@@ -408,9 +427,9 @@ ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
         }
 
         if (*p >= 0xf5) {
-            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_utf8",
-                "text must be valid UTF-8 without C1 control characters "
-                "(percent-encode UTF-8 bytes in query strings)");
+            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_utf8",
+                                         ngx_http_livekit_utf8_message);
         }
 
         for (q = p + 1; q < last && q < p + 4; q++) {
@@ -424,9 +443,9 @@ ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
         if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff) || p > q
             || (u >= 0x80 && u < 0xa0))
         {
-            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_utf8",
-                "text must be valid UTF-8 without C1 control characters "
-                "(percent-encode UTF-8 bytes in query strings)");
+            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_utf8",
+                                         ngx_http_livekit_utf8_message);
         }
     }
 
@@ -482,7 +501,8 @@ ngx_http_livekit_attributes(ngx_http_request_t *r,
             && (json_string_length(cur) != s.len
                 || ngx_memcmp(json_string_value(cur), s.data, s.len) != 0))
         {
-            ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN, "attribute_pinned",
+            return ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN,
+                                         "attribute_pinned",
                 "this location sets one of the participant_attributes "
                 "itself: leave that attribute out");
         }
@@ -496,8 +516,9 @@ ngx_http_livekit_attributes(ngx_http_request_t *r,
         if (json_object_set_new(c->attributes, (char *) attr[i].name.data, v)
             != 0)
         {
-            ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_utf8",
-                                  "attribute values must be valid UTF-8");
+            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_utf8",
+                "attribute values must be valid UTF-8");
         }
     }
 
@@ -512,10 +533,23 @@ ngx_http_livekit_attributes(ngx_http_request_t *r,
     }
 
     if (size > lcf->metadata_max) {
-        ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST, "attributes_too_large",
+        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "attributes_too_large",
             "participant attributes are larger than the location allows "
             "(livekit_token_metadata_max_size)");
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_livekit_fail(ngx_http_livekit_error_t *err, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    err->status = status;
+    err->code = code;
+    err->message = message;
+
+    return NGX_DECLINED;
 }
