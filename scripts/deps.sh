@@ -12,6 +12,7 @@ debs=(
     libtest-base-perl libipc-run-perl libwww-perl libjson-pp-perl
     libcrypt-jwt-perl                         # verifies tokens in t/*.t
     curl ca-certificates nodejs npm
+    python3 python3-venv                      # t/aws: moto, boto3, pytest
 )
 
 missing=()
@@ -49,3 +50,6 @@ if [ -f "$repo/t/node/package-lock.json" ]; then
         cp "$lock" "$stamp"
     fi
 fi
+
+# Python packages of the SSM suite, exactly as pinned in t/aws
+"$repo/scripts/ssm-deps.sh"

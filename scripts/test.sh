@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the suites: t/*.t under Test::Nginx (or, when it is not installed,
 # the compatible runner in t/compat), then the Node check of tokens with
-# livekit-server-sdk's TokenVerifier.  `scripts/test.sh nginx|node` runs one.
+# livekit-server-sdk's TokenVerifier, then the SSM suite against moto.
+# `scripts/test.sh nginx|node|aws` runs one.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +40,10 @@ fi
 
 if [[ $what == all || $what == node ]]; then
     run "TokenVerifier (livekit-server-sdk)" node t/node/verify-tokens.mjs
+fi
+
+if [[ $what == all || $what == aws ]]; then
+    run "SSM key source (moto, t/aws)" scripts/ssm-test.sh
 fi
 
 echo

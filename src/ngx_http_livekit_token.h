@@ -6,7 +6,9 @@
  *   _module.c   directives, configuration, the content handler and replies;
  *   _keys.c     key sources and the "current key set" the handler reads;
  *   _request.c  what the client asked for (GET query / POST JSON), checked;
- *   _jwt.c      claims and the HS256 signature.
+ *   _jwt.c      claims and the HS256 signature;
+ *   _ssm.c      the SSM Parameter Store key source (a second module, for
+ *               its http-level directives), _aws.c its AWS client.
  */
 
 #ifndef _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_
@@ -165,6 +167,11 @@ ngx_int_t ngx_http_livekit_claims_finish(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
     ngx_http_livekit_error_t *err);
+
+/* _ssm.c: NGX_OK when SSM signs for this location, NGX_DECLINED if not */
+ngx_int_t ngx_http_livekit_ssm_keyset(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+ngx_uint_t ngx_http_livekit_ssm_gives_url(ngx_conf_t *cf);
 
 /* _jwt.c */
 ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);

@@ -307,13 +307,27 @@ char *
 ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf)
 {
+    ngx_int_t                   rc;
     ngx_uint_t                  i;
     ngx_http_livekit_secret_t  *s;
+
+    /* SSM Parameter Store (livekit_ssm_path), when configured */
+
+    rc = ngx_http_livekit_ssm_keyset(cf, lcf);
+
+    if (rc == NGX_OK) {
+        return NGX_CONF_OK;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
 
     if (lcf->secrets == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"livekit_token\" has no key: "
-                           "set \"livekit_keys_file\"");
+                           "set \"livekit_keys_file\" or "
+                           "\"livekit_ssm_path\"");
         return NGX_CONF_ERROR;
     }
 

@@ -525,12 +525,13 @@ ngx_http_livekit_token_error(ngx_http_request_t *r,
     size_t       len;
     json_t      *body;
     ngx_buf_t   *b;
-    ngx_uint_t   level;
 
-    level = (err->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
-                                                            : NGX_LOG_INFO;
+    /*
+     * Client errors, and the 503 while no key is loaded: the key source
+     * logs its own failures once per change, so each request is only info.
+     */
 
-    ngx_log_error(level, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "livekit token: %ui %s", err->status, err->code);
 
     body = json_pack("{s:s,s:s}", "error", err->code,
@@ -711,7 +712,7 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->url == NULL) {
+    if (conf->url == NULL && !ngx_http_livekit_ssm_gives_url(cf)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"livekit_token\" needs \"livekit_url\", the "
                            "ws:// or wss:// URL of the LiveKit server");

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The SSM key source suite (t/aws): moto_server with signature checking,
+# a counting proxy, local credential stand-ins and nginx, all on 127.0.0.1.
+# Installs its Python environment first (scripts/ssm-deps.sh).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+"$repo/scripts/ssm-deps.sh"
+
+export LIVEKIT_MODULE=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}
+export NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+
+cd "$repo/t/aws"
+exec "$repo/build/aws-venv/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,130 @@
+
+/*
+ * ngx_http_livekit_token_module: the AWS client behind livekit_ssm_path.
+ *
+ * _aws.c owns everything that talks to AWS or reads AWS settings: the
+ * snapshot of the environment and shared profile files taken by the master
+ * while it parses the configuration, the credential chain, and the one
+ * blocking SSM GetParameters exchange, run in a thread of nginx's pool.
+ * _ssm.c owns the nginx side: directives, shared memory, scheduling, the
+ * key set.
+ *
+ * Nothing here logs: the thread reports what failed in "error", and the
+ * nginx side decides whether and how to log it.  No secret value is ever
+ * copied into "error".
+ */
+
+#ifndef _NGX_HTTP_LIVEKIT_AWS_H_INCLUDED_
+#define _NGX_HTTP_LIVEKIT_AWS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+#define NGX_HTTP_LIVEKIT_AWS_KEY_ID_MAX    128
+#define NGX_HTTP_LIVEKIT_AWS_SECRET_MAX    128
+#define NGX_HTTP_LIVEKIT_AWS_TOKEN_MAX     8192
+#define NGX_HTTP_LIVEKIT_AWS_SOURCE_MAX    160
+#define NGX_HTTP_LIVEKIT_AWS_ERROR_MAX     512
+
+/* SSM values: an API key name, a secret (8 KB: an advanced parameter), a URL */
+#define NGX_HTTP_LIVEKIT_SSM_KEY_MAX       256
+#define NGX_HTTP_LIVEKIT_SSM_SECRET_MAX    8192
+#define NGX_HTTP_LIVEKIT_SSM_URL_MAX       2048
+
+#define NGX_HTTP_LIVEKIT_SSM_NAME_KEY      0
+#define NGX_HTTP_LIVEKIT_SSM_NAME_SECRET   1
+#define NGX_HTTP_LIVEKIT_SSM_NAME_URL      2
+
+
+/* AWS credentials, NUL-terminated; "expires" is 0 for long-term keys */
+typedef struct {
+    char                     key_id[NGX_HTTP_LIVEKIT_AWS_KEY_ID_MAX];
+    char                     secret[NGX_HTTP_LIVEKIT_AWS_SECRET_MAX];
+    char                     token[NGX_HTTP_LIVEKIT_AWS_TOKEN_MAX];
+    char                     source[NGX_HTTP_LIVEKIT_AWS_SOURCE_MAX];
+    time_t                   expires;
+    ngx_uint_t               valid;
+} ngx_http_livekit_aws_creds_t;
+
+
+/*
+ * What the master read at configuration time, immutable afterwards, so
+ * worker threads need neither the environment (nginx clears it in
+ * workers) nor the right to read root's ~/.aws files.  NULL: not set.
+ */
+typedef struct {
+    char                    *region;
+    const char              *region_from;
+    char                    *endpoint;
+    const char              *endpoint_from;
+    ngx_flag_t               fips;
+
+    char                    *names[3];
+    ngx_uint_t               nnames;
+
+    ngx_msec_t               timeout;
+    ngx_uint_t               attempts;
+
+    /* 1: environment */
+    char                    *env_key_id;
+    char                    *env_secret;
+    char                    *env_token;
+
+    /* 2: web identity */
+    char                    *web_token_file;
+    char                    *role_arn;
+    char                    *role_session_name;
+    char                    *sts_endpoint;
+
+    /* 3: shared credentials and config files */
+    char                    *profile;
+    char                    *profile_key_id;
+    char                    *profile_secret;
+    char                    *profile_token;
+    char                    *profile_error;
+    char                    *profile_files;
+
+    /* 4: container credentials */
+    char                    *container_uri;
+    char                    *container_token;
+    char                    *container_token_file;
+
+    /* 5: instance metadata, IMDSv2 */
+    char                    *imds_endpoint;
+    ngx_flag_t               imds_disabled;
+} ngx_http_livekit_aws_conf_t;
+
+
+/* the three values fetched; lengths 0 when absent */
+typedef struct {
+    u_char                   key[NGX_HTTP_LIVEKIT_SSM_KEY_MAX];
+    size_t                   key_len;
+    u_char                   secret[NGX_HTTP_LIVEKIT_SSM_SECRET_MAX];
+    size_t                   secret_len;
+    u_char                   url[NGX_HTTP_LIVEKIT_SSM_URL_MAX];
+    size_t                   url_len;
+} ngx_http_livekit_ssm_values_t;
+
+
+/* one fetch: filled by the event loop, run by a thread, read back */
+typedef struct {
+    ngx_http_livekit_aws_conf_t    *conf;
+    ngx_http_livekit_aws_creds_t    creds;     /* in: cached; out: used */
+    ngx_http_livekit_ssm_values_t   values;    /* out, on NGX_OK */
+    ngx_int_t                       rc;        /* NGX_OK, NGX_ERROR,
+                                                  NGX_ABORT: stopping */
+    ngx_uint_t                      calls;     /* GetParameters sent */
+    ngx_uint_t                      fingerprint;
+    char                            error[NGX_HTTP_LIVEKIT_AWS_ERROR_MAX];
+} ngx_http_livekit_ssm_fetch_t;
+
+
+ngx_int_t ngx_http_livekit_aws_conf_init(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac, ngx_str_t *region, ngx_str_t *endpoint,
+    ngx_str_t *profile);
+void ngx_http_livekit_aws_get_parameters(ngx_http_livekit_ssm_fetch_t *f);
+
+
+#endif /* _NGX_HTTP_LIVEKIT_AWS_H_INCLUDED_ */
