@@ -125,7 +125,7 @@ typedef struct {
 } ngx_http_livekit_token_loc_conf_t;
 
 
-/* the claims of one token, after checks */
+/* the claims of one token: checked, then JSON-escaped in place to sign */
 typedef struct {
     ngx_str_t                   room;
     ngx_str_t                   identity;
@@ -181,6 +181,7 @@ ngx_int_t ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_key_t *key,
     ngx_http_livekit_claims_t *c, ngx_str_t *json);
 size_t ngx_http_livekit_jwt_len(size_t claims_len);
+ngx_int_t ngx_http_livekit_json_escape(ngx_pool_t *pool, ngx_str_t *s);
 u_char *ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
     ngx_http_livekit_key_t *key, ngx_str_t *claims, u_char *p);
 

@@ -9,10 +9,10 @@
  * (_request.c), nor where the key comes from (_keys.c).
  *
  * This is the per-request hot path, so the claims are written straight
- * into one pool buffer: strings escaped with nginx's ngx_escape_json()
- * (they were checked to be valid UTF-8 without control characters before
- * they get here), the JWT header and the parts of the video grant that
- * depend only on the location precomputed at configuration time.  Only
+ * into one pool buffer: strings escaped once with nginx's ngx_escape_json()
+ * (they were checked to be valid UTF-8 before they get here), the JWT
+ * header and the parts of the video grant that depend only on the location
+ * precomputed at configuration time.  Only
  * the objects a POST body brings (attributes, roomConfig) go through
  * jansson, which built them.
  */
@@ -55,9 +55,6 @@ static ngx_http_livekit_grant_name_t  ngx_http_livekit_optional_grants[] = {
 static u_char     ngx_http_livekit_jwt_header_buf[64];
 static ngx_str_t  ngx_http_livekit_jwt_header;
 
-
-#define ngx_http_livekit_json_len(s)                                          \
-    ((s)->len + ngx_escape_json(NULL, (s)->data, (s)->len))
 
 #define ngx_http_livekit_b64url_len(n)   (((n) * 4 + 2) / 3)
 
@@ -163,35 +160,45 @@ ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
 }
 
 
-/* the claims JSON, in one allocation from the request pool */
+/*
+ * The claims JSON, in one allocation from the request pool.  The strings
+ * of "c" are replaced by their JSON-escaped forms, which the reply reuses.
+ */
 
 ngx_int_t
 ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_key_t *key,
     ngx_http_livekit_claims_t *c, ngx_str_t *json)
 {
-    u_char  *p;
-    size_t   len, attr_len, config_len;
-    time_t   now;
+    u_char     *p;
+    size_t      len, attr_len, config_len;
+    time_t      now;
+    ngx_str_t   iss;
+
+    iss = key->name;
+
+    if (ngx_http_livekit_json_escape(r->pool, &iss) != NGX_OK
+        || ngx_http_livekit_json_escape(r->pool, &c->identity) != NGX_OK
+        || ngx_http_livekit_json_escape(r->pool, &c->room) != NGX_OK
+        || ngx_http_livekit_json_escape(r->pool, &c->name) != NGX_OK
+        || ngx_http_livekit_json_escape(r->pool, &c->metadata) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     attr_len = 0;
     config_len = 0;
 
     len = sizeof("{\"iss\":\"\",\"sub\":\"\",\"nbf\":,\"exp\":}") - 1
-          + ngx_http_livekit_json_len(&key->name)
-          + ngx_http_livekit_json_len(&c->identity)
-          + 2 * NGX_TIME_T_LEN
-          + lcf->video_head.len + ngx_http_livekit_json_len(&c->room)
-          + lcf->video_tail.len;
+          + iss.len + c->identity.len + 2 * NGX_TIME_T_LEN
+          + lcf->video_head.len + c->room.len + lcf->video_tail.len;
 
     if (c->name.len) {
-        len += sizeof(",\"name\":\"\"") - 1
-               + ngx_http_livekit_json_len(&c->name);
+        len += sizeof(",\"name\":\"\"") - 1 + c->name.len;
     }
 
     if (c->metadata.len) {
-        len += sizeof(",\"metadata\":\"\"") - 1
-               + ngx_http_livekit_json_len(&c->metadata);
+        len += sizeof(",\"metadata\":\"\"") - 1 + c->metadata.len;
     }
 
     if (c->attributes && json_object_size(c->attributes)) {
@@ -221,7 +228,7 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     now = ngx_time();
 
     p = ngx_http_livekit_json_str(p, "{\"iss\":\"", sizeof("{\"iss\":\"") - 1,
-                                  &key->name);
+                                  &iss);
     p = ngx_http_livekit_json_str(p, ",\"sub\":\"", sizeof(",\"sub\":\"") - 1,
                                   &c->identity);
     p = ngx_sprintf(p, ",\"nbf\":%T,\"exp\":%T", now, now + lcf->ttl);
@@ -244,7 +251,7 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     }
 
     p = ngx_cpymem(p, lcf->video_head.data, lcf->video_head.len);
-    p = (u_char *) ngx_escape_json(p, c->room.data, c->room.len);
+    p = ngx_cpymem(p, c->room.data, c->room.len);
     p = ngx_cpymem(p, lcf->video_tail.data, lcf->video_tail.len);
 
     if (config_len) {
@@ -261,12 +268,42 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
 }
 
 
+/* replaces "s" by its JSON-escaped form, copying only when it must */
+
+ngx_int_t
+ngx_http_livekit_json_escape(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+    size_t   extra;
+
+    extra = ngx_escape_json(NULL, s->data, s->len);
+
+    if (extra == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, s->len + extra);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_escape_json(p, s->data, s->len);
+
+    s->data = p;
+    s->len += extra;
+
+    return NGX_OK;
+}
+
+
+/* "name" and an escaped string value, closed */
+
 static u_char *
 ngx_http_livekit_json_str(u_char *p, const char *name, size_t len,
     ngx_str_t *value)
 {
     p = ngx_cpymem(p, name, len);
-    p = (u_char *) ngx_escape_json(p, value->data, value->len);
+    p = ngx_cpymem(p, value->data, value->len);
     *p++ = '"';
 
     return p;

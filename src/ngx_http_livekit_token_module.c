@@ -359,21 +359,22 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
         url = lcf->keyset->url;
     }
 
-    if (ngx_http_livekit_jwt_claims(r, lcf, key, c, &claims) != NGX_OK) {
+    /* from here on room and identity are JSON-escaped */
+
+    if (ngx_http_livekit_jwt_claims(r, lcf, key, c, &claims) != NGX_OK
+        || ngx_http_livekit_json_escape(r->pool, &url) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the reply is written in one buffer, the token signed in place */
 
-    len = ngx_http_livekit_jwt_len(claims.len)
-          + url.len + ngx_escape_json(NULL, url.data, url.len);
+    len = ngx_http_livekit_jwt_len(claims.len) + url.len;
 
     if (r->method == NGX_HTTP_GET) {
         len += sizeof("{\"token\":\"\",\"url\":\"\",\"room\":\"\","
                       "\"participant\":\"\"}\n") - 1
-               + c->room.len + ngx_escape_json(NULL, c->room.data, c->room.len)
-               + c->identity.len
-               + ngx_escape_json(NULL, c->identity.data, c->identity.len);
+               + c->room.len + c->identity.len;
 
     } else {
         len += sizeof("{\"server_url\":\"\",\"participant_token\":\"\"}\n")
@@ -396,19 +397,19 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
         }
 
         p = ngx_cpymem(p, "\",\"url\":\"", sizeof("\",\"url\":\"") - 1);
-        p = (u_char *) ngx_escape_json(p, url.data, url.len);
+        p = ngx_cpymem(p, url.data, url.len);
         p = ngx_cpymem(p, "\",\"room\":\"", sizeof("\",\"room\":\"") - 1);
-        p = (u_char *) ngx_escape_json(p, c->room.data, c->room.len);
+        p = ngx_cpymem(p, c->room.data, c->room.len);
         p = ngx_cpymem(p, "\",\"participant\":\"",
                        sizeof("\",\"participant\":\"") - 1);
-        p = (u_char *) ngx_escape_json(p, c->identity.data, c->identity.len);
+        p = ngx_cpymem(p, c->identity.data, c->identity.len);
 
         rc = NGX_HTTP_OK;
 
     } else {
         p = ngx_cpymem(p, "{\"server_url\":\"",
                        sizeof("{\"server_url\":\"") - 1);
-        p = (u_char *) ngx_escape_json(p, url.data, url.len);
+        p = ngx_cpymem(p, url.data, url.len);
         p = ngx_cpymem(p, "\",\"participant_token\":\"",
                        sizeof("\",\"participant_token\":\"") - 1);
 
