@@ -4,14 +4,17 @@
 #   make module   build build/ngx_http_livekit_token_module.so
 #                 (NGINX_SRC=/path/to/nginx-x.y.z: against upstream, --with-compat)
 #   make test     deps + module + every suite
-#   make run      deps + module + nginx in the foreground on 127.0.0.1:8080
+#   make run      deps + module + the whole front door: https://localhost:8443
+#                 (PORT=), livekit-server, demo page; Ctrl-C stops it
+#   make e2e      deps + module + e2e/run.sh (front door end to end)
+#   make docker   docker/Dockerfile, where `docker info` works
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
 NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
-.PHONY: all deps module test test-nginx test-node run clean
+.PHONY: all deps module test test-nginx test-node e2e run docker clean
 
 all: module
 
@@ -32,8 +35,18 @@ test-nginx: module
 test-node: module
 	@scripts/test.sh node
 
+e2e: deps module
+	@scripts/test.sh e2e
+
 run: deps module
 	@scripts/run.sh
+
+docker:
+	@if docker info >/dev/null 2>&1; then \
+	    docker build -f docker/Dockerfile -t ngx-livekit-token:local . ; \
+	else \
+	    echo "make docker: no Docker engine here (docker info failed): skipped"; \
+	fi
 
 clean:
 	rm -rf build t/servroot

@@ -13,6 +13,10 @@ debs=(
     libcrypt-jwt-perl                         # verifies tokens in t/*.t
     curl ca-certificates nodejs npm
     python3 python3-venv                      # t/aws: moto, boto3, pytest
+    libnginx-mod-stream                       # stream {} of nginx.conf.example
+    chromium libnss3-tools                    # e2e: Debian's Chromium, NSS trust
+    libvpx-dev libopus-dev pkg-config         # e2e Go client: VP8/Opus frames
+    openssl
 )
 
 missing=()

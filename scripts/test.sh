@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the suites: t/*.t under Test::Nginx (or, when it is not installed,
-# the compatible runner in t/compat), then the Node check of tokens with
-# livekit-server-sdk's TokenVerifier, then the SSM suite against moto.
-# `scripts/test.sh nginx|node|aws` runs one.
+# the compatible runner in t/compat), the Node check of tokens with
+# livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
+# livekit-server, Go participants, Chromium) and the SSM suite against moto.
+# `scripts/test.sh nginx|node|e2e|aws` runs one.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +41,10 @@ fi
 
 if [[ $what == all || $what == node ]]; then
     run "TokenVerifier (livekit-server-sdk)" node t/node/verify-tokens.mjs
+fi
+
+if [[ $what == all || $what == e2e ]]; then
+    run "front door e2e" e2e/run.sh
 fi
 
 if [[ $what == all || $what == aws ]]; then

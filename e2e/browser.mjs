@@ -1,0 +1,358 @@
+// Browser side of e2e/run.sh: Debian's Chromium (/usr/bin/chromium) driven
+// by playwright-core, fake camera and microphone, opening the demo page from
+// the front door by its public name.
+//
+//   node e2e/browser.mjs TEST...     TEST: demo endpoint twotabs form relay icetcp
+//
+// Environment:
+//   E2E_DOOR       https://meet.dissertation-editor.com[:port]
+//   E2E_ROOM       room the headless publisher (client publish) is in
+//   E2E_PUBLISHER  its identity
+//   E2E_RESOLVE    Chromium --host-resolver-rules value
+//   E2E_NSSDB_HOME a HOME whose .pki/nssdb trusts the test CA
+//   E2E_OUT        where screenshots go
+//   E2E_TABS_ROOM  twotabs: the room (default E2E_ROOM)
+//   E2E_INSECURE=1 accept any certificate (a manual run against `make run`)
+//   E2E_LK_TCP_PORT, E2E_ICETCP_PORT   icetcp: livekit-server's ICE/TCP
+//                  port, and nginx's pass-through port that replaces it
+//
+// Prints "ok - ..." / "not ok - ..." per check; exit status 1 on a failure.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const env = (k, d) => process.env[k] ?? d;
+const door = env('E2E_DOOR', 'https://meet.dissertation-editor.com');
+const room = env('E2E_ROOM', 'e2e-browser');
+const publisher = env('E2E_PUBLISHER', '');
+const out = env('E2E_OUT', 'build/e2e');
+mkdirSync(out, { recursive: true });
+
+let failed = 0;
+const ok = (cond, msg) => {
+  console.log(`${cond ? 'ok' : 'not ok'} - ${msg}`);
+  if (!cond) failed++;
+  return cond;
+};
+
+// Wraps RTCPeerConnection so the test can read getStats(); for icetcp, also
+// keeps only livekit-server's ICE/TCP candidates and points them at nginx's
+// pass-through port: the candidate a production livekit-server would
+// advertise when its rtc.node_ip is the nginx host.
+function initScript({ icetcp, lkTcpPort, icetcpPort }) {
+  const Orig = window.RTCPeerConnection;
+  window.__pcs = [];
+  const rewrite = (cand) => {
+    if (!icetcp || !cand) return cand;
+    const p = cand.replace(/^a=/, '').split(' ');
+    if (p.length < 8) return cand;
+    if (p[2].toLowerCase() !== 'tcp') return null;
+    if (p[5] === String(lkTcpPort)) p[5] = String(icetcpPort);
+    return (cand.startsWith('a=') ? 'a=' : '') + p.join(' ');
+  };
+  // icetcp: our own UDP candidates are not told to the server either, or
+  // it would reach us over UDP (as a peer-reflexive candidate)
+  const keepLocal = (ev) => !icetcp || !ev.candidate || !/ udp /i.test(` ${ev.candidate.candidate} `);
+  const stripUdp = (d) => {
+    if (!icetcp || !d || !d.sdp) return d;
+    const sdp = d.sdp
+      .split('\r\n')
+      .filter((l) => !(l.startsWith('a=candidate:') && / udp /i.test(` ${l} `)))
+      .join('\r\n');
+    return new RTCSessionDescription({ type: d.type, sdp });
+  };
+  class PC extends Orig {
+    constructor(...args) {
+      super(...args);
+      window.__pcs.push(this);
+    }
+    addEventListener(type, fn, ...rest) {
+      if (type === 'icecandidate' && typeof fn === 'function') {
+        const inner = fn;
+        fn = (ev) => keepLocal(ev) && inner.call(this, ev);
+      }
+      return super.addEventListener(type, fn, ...rest);
+    }
+    set onicecandidate(fn) {
+      super.onicecandidate = typeof fn === 'function' ? (ev) => keepLocal(ev) && fn.call(this, ev) : fn;
+    }
+    get onicecandidate() {
+      return super.onicecandidate;
+    }
+    get localDescription() {
+      return stripUdp(super.localDescription);
+    }
+    async createOffer(...args) {
+      return stripUdp(await super.createOffer(...args));
+    }
+    async createAnswer(...args) {
+      return stripUdp(await super.createAnswer(...args));
+    }
+    addIceCandidate(c, ...rest) {
+      if (icetcp && c && c.candidate) {
+        const r = rewrite(c.candidate);
+        if (r === null) return Promise.resolve();
+        c = { ...(typeof c.toJSON === 'function' ? c.toJSON() : c), candidate: r };
+      }
+      return super.addIceCandidate(c, ...rest);
+    }
+    setRemoteDescription(d, ...rest) {
+      if (icetcp && d && d.sdp) {
+        const sdp = d.sdp
+          .split('\r\n')
+          .map((l) => (l.startsWith('a=candidate:') ? rewrite(l) : l))
+          .filter((l) => l !== null)
+          .join('\r\n');
+        d = { type: d.type, sdp };
+      }
+      return super.setRemoteDescription(d, ...rest);
+    }
+  }
+  window.RTCPeerConnection = PC;
+}
+
+// What the page's peer connections say: selected pairs and inbound video.
+async function rtcSummary(page) {
+  return page.evaluate(async () => {
+    const res = { pairs: [], framesDecoded: 0, bytesReceived: 0 };
+    for (const pc of window.__pcs || []) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      const byId = new Map();
+      stats.forEach((s) => byId.set(s.id, s));
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') {
+          res.framesDecoded += s.framesDecoded || 0;
+          res.bytesReceived += s.bytesReceived || 0;
+        }
+        if (s.type === 'transport' && s.selectedCandidatePairId) {
+          const pair = byId.get(s.selectedCandidatePairId);
+          if (!pair) return;
+          const l = byId.get(pair.localCandidateId) || {};
+          const r = byId.get(pair.remoteCandidateId) || {};
+          res.pairs.push({
+            state: pair.state,
+            bytesReceived: pair.bytesReceived,
+            bytesSent: pair.bytesSent,
+            local: { type: l.candidateType, protocol: l.protocol, relayProtocol: l.relayProtocol, url: l.url, address: l.address, port: l.port },
+            remote: { type: r.candidateType, protocol: r.protocol, address: r.address, port: r.port },
+            sdpCandidates: (pc.localDescription?.sdp.match(/a=candidate:.*/g) || []).length,
+          });
+        }
+      });
+    }
+    return res;
+  });
+}
+
+// A remote participant's <video> that is playing: has a size, not paused,
+// and its currentTime advances.
+async function remoteVideoPlaying(page, identity) {
+  return page.evaluate(async (identity) => {
+    const tiles = [...document.querySelectorAll('.lk-participant-tile')].filter(
+      (t) => t.getAttribute('data-lk-local-participant') === 'false',
+    );
+    const pick = tiles.find((t) => !identity || (t.textContent || '').includes(identity)) || tiles[0];
+    const v = pick && pick.querySelector('video');
+    if (!v) return { ok: false, why: `no remote video (${tiles.length} remote tiles)` };
+    const t0 = v.currentTime;
+    await new Promise((r) => setTimeout(r, 1500));
+    const t1 = v.currentTime;
+    return {
+      ok: v.videoWidth > 0 && !v.paused && t1 > t0,
+      why: `videoWidth ${v.videoWidth}x${v.videoHeight} paused ${v.paused} currentTime ${t0.toFixed(2)} -> ${t1.toFixed(2)}`,
+      tile: (pick.textContent || '').trim().slice(0, 60),
+    };
+  }, identity);
+}
+
+async function waitFor(fn, ms, every = 500) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last && last.ok) return last;
+    await new Promise((r) => setTimeout(r, every));
+  }
+  return last;
+}
+
+async function launch(opts) {
+  const profile = mkdtempSync(join(tmpdir(), 'e2e-chromium-'));
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required',
+    `--host-resolver-rules=${env('E2E_RESOLVE', 'MAP meet.dissertation-editor.com 127.0.0.1')}`,
+  ];
+
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+    headless: true,
+    args,
+    env: { ...process.env, HOME: env('E2E_NSSDB_HOME', process.env.HOME) },
+    viewport: { width: 1280, height: 720 },
+    // only for a manual run against `make run`'s self-signed certificate
+    ignoreHTTPSErrors: env('E2E_INSECURE', '0') === '1',
+    permissions: ['camera', 'microphone'],
+  });
+  await ctx.addInitScript(initScript, opts);
+  return {
+    ctx,
+    close: async () => {
+      await ctx.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+async function joinAndCheck(name, query, extra = {}) {
+  const { ctx, close } = await launch(extra);
+  const page = ctx.pages()[0] || (await ctx.newPage());
+  const tokenRequests = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname !== '/token') return;
+    let body = null;
+    try {
+      body = r.request().postDataJSON();
+    } catch {}
+    tokenRequests.push({ method: r.request().method(), status: r.status(), body });
+  });
+  const wsUrls = [];
+  page.on('websocket', (ws) => wsUrls.push(new URL(ws.url())));
+  const consoleErrors = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  try {
+    const url = `${door}/?${new URLSearchParams({ room, name, ...query })}`;
+    const resp = await page.goto(url, { waitUntil: 'load', timeout: 30000 });
+    ok(resp && resp.status() === 200, `${name}: demo page ${url.replace(/\?.*/, '')} served by the front door (${resp && resp.status()})`);
+    const status = await waitFor(
+      async () => {
+        const s = await page.locator('#status').getAttribute('data-status').catch(() => null);
+        return { ok: s === 'connected' || (s || '').startsWith('error') || (s || '').startsWith('disconnected'), s };
+      },
+      30000,
+    );
+    ok(status && status.s === 'connected', `${name}: page joined ${room} (status: ${status && status.s})`);
+    const playing = await waitFor(() => remoteVideoPlaying(page, publisher), 30000, 1000);
+    ok(playing && playing.ok, `${name}: remote participant's video is playing (${playing && playing.why}; tile "${playing && playing.tile}")`);
+    const rtc = await rtcSummary(page);
+    ok(rtc.framesDecoded > 0, `${name}: WebRTC stats: ${rtc.framesDecoded} video frames decoded, ${rtc.bytesReceived} bytes`);
+    const shot = join(out, `${name}.png`);
+    await page.screenshot({ path: shot });
+    console.log(`# ${name}: screenshot ${shot}`);
+    if (consoleErrors.length) {
+      const text = consoleErrors.slice(0, 5).join(' | ').replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '<jwt>');
+      console.log(`# ${name}: console errors: ${text.slice(0, 600)}`);
+    }
+    return { page, rtc, tokenRequests, ctx, wsUrls };
+  } finally {
+    await close();
+  }
+}
+
+const tests = {
+  // (c) the product's path: GET /token from the same origin, LiveKitRoom
+  async demo() {
+    const { tokenRequests, wsUrls } = await joinAndCheck('demo', {});
+    const ws = wsUrls.find((u) => u.pathname.startsWith('/rtc'));
+    ok(
+      ws && ws.host === new URL(door).host && ws.searchParams.has('access_token'),
+      `demo: signalling WebSocket ${ws ? ws.origin + ws.pathname : 'none'} on the front door, token in its query string (what the access log must not keep)`,
+    );
+    const get = tokenRequests.find((r) => r.method === 'GET');
+    const st = get && get.status;
+    ok(get && st === 200, `demo: token from GET /token on the same origin (${st})`);
+  },
+  // (d) livekit-client's TokenSource.endpoint('/token'): the POST contract
+  async endpoint() {
+    const { tokenRequests } = await joinAndCheck('endpoint', { via: 'endpoint' });
+    const post = tokenRequests.find((r) => r.method === 'POST');
+    const st = post && post.status;
+    const body = post && post.body;
+    ok(post && st === 201, `endpoint: TokenSource.endpoint POSTed to /token -> ${st} (${body ? Object.keys(body).join(',') : 'no body'})`);
+  },
+  // (e) relay only: media must come through turns:...:443, the SNI route
+  async relay() {
+    const { rtc } = await joinAndCheck('relay', { relay: '1' });
+    const relayed = rtc.pairs.filter((p) => p.local.type === 'relay');
+    ok(
+      rtc.pairs.length > 0 && relayed.length === rtc.pairs.length && relayed.every((p) => p.local.relayProtocol === 'tls'),
+      `relay: every selected pair is relay over TLS: ${JSON.stringify(rtc.pairs.map((p) => [p.local.type, p.local.relayProtocol, p.local.url]))}`,
+    );
+  },
+  // (f) ICE/TCP only, through nginx's layer-4 pass-through
+  async icetcp() {
+    const port = Number(env('E2E_ICETCP_PORT', '7881'));
+    const { rtc } = await joinAndCheck('icetcp', {}, {
+      icetcp: true,
+      lkTcpPort: env('E2E_LK_TCP_PORT', '7881'),
+      icetcpPort: String(port),
+    });
+    ok(
+      rtc.pairs.length > 0 && rtc.pairs.every((p) => p.remote.protocol === 'tcp' && p.remote.port === port),
+      `icetcp: every selected pair is ICE/TCP to nginx's port ${port}: ${JSON.stringify(rtc.pairs)}`,
+    );
+  },
+};
+
+// the same URL in two tabs: each sees the other (what `make run` promises)
+tests.twotabs = async () => {
+  const { ctx, close } = await launch({});
+  try {
+    const url = `${door}/?${new URLSearchParams({ room: env('E2E_TABS_ROOM', room), name: 'guest' })}`;
+    const pages = [ctx.pages()[0] || (await ctx.newPage()), await ctx.newPage()];
+    for (const p of pages) await p.goto(url, { waitUntil: 'load', timeout: 30000 });
+    for (const [i, p] of pages.entries()) {
+      const r = await waitFor(() => remoteVideoPlaying(p, 'guest'), 30000, 1000);
+      ok(r && r.ok, `twotabs: tab ${i + 1} of ${url} sees the other tab's camera (${r && r.why}; tile "${r && r.tile}")`);
+    }
+    await pages[0].screenshot({ path: join(out, 'twotabs.png') });
+  } finally {
+    await close();
+  }
+};
+
+// room from the URL, name from the form
+tests.form = async () => {
+  const { ctx, close } = await launch({});
+  try {
+    const page = ctx.pages()[0] || (await ctx.newPage());
+    await page.goto(`${door}/?${new URLSearchParams({ room })}`, { waitUntil: 'load', timeout: 30000 });
+    const shown = await page.locator('form.join input[name=room]').inputValue();
+    ok(shown === room, `form: /?room=${room} shows the join form with the room filled in (${shown})`);
+    await page.fill('form.join input[name=name]', 'formuser');
+    await page.screenshot({ path: join(out, 'form.png') });
+    await page.click('form.join button[type=submit]');
+    const st = await waitFor(async () => {
+      const s = await page.locator('#status').getAttribute('data-status').catch(() => null);
+      return { ok: s === 'connected', s };
+    }, 30000);
+    ok(st && st.ok && page.url().includes('name=formuser'), `form: Join connects as formuser (status ${st && st.s})`);
+  } finally {
+    await close();
+  }
+};
+
+const which = process.argv.slice(2);
+for (const t of which) {
+  if (!tests[t]) {
+    ok(false, `unknown browser test ${t}`);
+    continue;
+  }
+  try {
+    await tests[t]();
+  } catch (e) {
+    ok(false, `${t}: ${e.message.split('\n')[0]}`);
+  }
+}
+process.exit(failed ? 1 : 0);

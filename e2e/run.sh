@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# End-to-end tests of the front door: nginx.conf.example (ports, paths and
+# certificates substituted, nothing else) with the module, a real
+# livekit-server, headless Go participants and Debian's Chromium, all on
+# 127.0.0.1, the public names mapped by each client's own resolver options.
+#
+#   e2e/run.sh              everything
+#   E2E_IDLE=0 e2e/run.sh   without the 65 s idle-WebSocket test
+#   E2E_BROWSER=0           without Chromium (c-f)
+#   E2E_PORT_BASE=24400     first of the ports used (base .. base+99)
+#   E2E_SNI_PORT=443        port of the TURN/TLS-on-443 stage (must be 443
+#                           for TURN: livekit-server always advertises
+#                           turns:<domain>:443; another port skips (e))
+#   E2E_KEEP=1              leave build/e2e/run in place
+#
+# Prints "ok - ..." / "not ok - ..." per check, then "N passed, N failed".
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+# shellcheck source=../scripts/e2e-frontdoor.sh
+. scripts/e2e-frontdoor.sh
+
+out=$repo/build/e2e
+run=$out/run
+base=${E2E_PORT_BASE:-24400}
+sni_port=${E2E_SNI_PORT:-443}
+domain=meet.dissertation-editor.com
+turn_domain=turn.$domain
+nginx=${NGINX_BIN:-${NGINX:-/usr/sbin/nginx}}
+module=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}
+started=$(date +%s)
+
+passed=0 failed=0 skipped=0
+failures=()
+ok()    { passed=$((passed + 1)); echo "ok - $*"; }
+notok() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
+skip()  { skipped=$((skipped + 1)); echo "ok - # SKIP $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+note()  { echo "# $*"; }
+
+# tally NAME CMD...: runs CMD, whose output has "ok - " / "not ok - " lines,
+# and counts them; other lines become comments.  A non-zero exit without a
+# "not ok" line is a failure too.
+tally() {
+    local name=$1; shift
+    local before=$failed rc line tmp
+    tmp=$(mktemp)
+    "$@" >"$tmp" 2>&1
+    rc=$?
+    # tokens never reach the output (Chromium's console quotes URLs)
+    sed -i -E 's/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/<jwt>/g' "$tmp"
+    while IFS= read -r line; do
+        case $line in
+            "ok - "*)     passed=$((passed + 1)); echo "$line" ;;
+            "not ok - "*) failed=$((failed + 1)); failures+=("${line#not ok - }"); echo "$line" ;;
+            "#"*)         echo "$line" ;;
+            *)            echo "# $line" ;;
+        esac
+    done <"$tmp"
+    rm -f "$tmp"
+    if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+        notok "$name exited with status $rc"
+    fi
+}
+
+# ---- processes we start, stopped by pid -------------------------------------
+pids=()
+nginx_conf=
+cleanup() {
+    local p
+    [ -n "$nginx_conf" ] && [ -f "$run/nginx.pid" ] && kill "$(cat "$run/nginx.pid")" 2>/dev/null
+    for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+    local i
+    for ((i = 0; i < 30; i++)); do
+        local alive=0
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        ((alive)) || break
+        sleep 0.1
+    done
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    [ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$run/nsshome"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! ss -Hltun "sport = :$1" 2>/dev/null | grep -q .; }
+wait_http() { # url seconds
+    local i
+    for ((i = 0; i < $2 * 5; i++)); do
+        curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# ---- ports ------------------------------------------------------------------
+HTTP_PORT=$((base + 80)) HTTPS_PORT=$((base + 43)) INTERNAL_HTTPS_PORT=$((base + 44))
+TURN_TERM_PORT=$((base + 45)) LK_PORT=$((base + 10)) LK_TCP_PORT=$((base + 11))
+LK_UDP_PORT=$((base + 12)) LK_TURN_TLS_PORT=$((base + 49)) ICETCP_PORT=$((base + 91))
+TURN_RELAY=$((base + 60))-$((base + 70))
+
+echo "# e2e: front door of $domain on 127.0.0.1, ports $base-$((base + 99)) and $sni_port"
+busy=()
+for p in $HTTP_PORT $HTTPS_PORT $INTERNAL_HTTPS_PORT $TURN_TERM_PORT $LK_PORT $LK_TCP_PORT \
+         $LK_UDP_PORT $LK_TURN_TLS_PORT $ICETCP_PORT; do
+    port_free "$p" || busy+=("$p")
+done
+if ((${#busy[@]})); then
+    notok "ports ${busy[*]} are in use (set E2E_PORT_BASE)"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+
+# ---- build what is missing --------------------------------------------------
+rm -rf "$run"
+mkdir -p "$run/logs" "$out"
+prep_ok=1
+if [ ! -f "$module" ]; then
+    notok "module $module is not built (make module)"; prep_ok=0
+fi
+if ! lk_bin=$(scripts/livekit-server.sh build 2>"$run/livekit-build.err"); then
+    cat "$run/livekit-build.err" >&2
+    notok "livekit-server build"; prep_ok=0
+fi
+( export GOMODCACHE=${GOMODCACHE:-$repo/build/go/mod} GOCACHE=${GOCACHE:-$repo/build/go/cache} \
+         GOFLAGS="${GOFLAGS:-} -modcacherw -buildvcs=false" GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+  cd e2e && go build -o "$out/client" ./client ) >"$run/client-build.log" 2>&1 \
+    || { tail -n 20 "$run/client-build.log" >&2; notok "e2e client build (needs libvpx-dev libopus-dev pkg-config)"; prep_ok=0; }
+browser=${E2E_BROWSER:-1}
+if [ "$browser" = 1 ]; then
+    if ! fd_npm_ci e2e >"$run/npm-e2e.log" 2>&1 || ! fd_demo_build >"$run/demo-build.log" 2>&1; then
+        tail -n 20 "$run/npm-e2e.log" "$run/demo-build.log" >&2
+        notok "npm ci / demo build"; browser=0
+    fi
+    if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] || ! command -v certutil >/dev/null; then
+        notok "Chromium (/usr/bin/chromium) and certutil (libnss3-tools) are needed for the browser tests"
+        browser=0
+    fi
+fi
+((prep_ok)) || { echo; echo "$passed passed, $failed failed"; exit 1; }
+note "prepared in $(( $(date +%s) - started ))s"
+
+# ---- CA, certificates, keys, a browser trust store ---------------------------
+fd_ca "$run/ca"
+fd_cert "$run/ca" "$run/certs/meet" "$domain"
+fd_cert "$run/ca" "$run/certs/turn" "$turn_domain"
+fd_keys "$run/keys.yaml"
+if [ "$browser" = 1 ]; then
+    mkdir -p "$run/nsshome/.pki/nssdb"
+    certutil -d "sql:$run/nsshome/.pki/nssdb" -N --empty-password
+    certutil -d "sql:$run/nsshome/.pki/nssdb" -A -t "C,," -n "e2e test CA" -i "$run/ca/ca.pem"
+fi
+
+# ---- livekit-server ----------------------------------------------------------
+scripts/livekit-server.sh config "$run/livekit.yaml" KEY_FILE="$run/keys.yaml" \
+    PORT="$LK_PORT" TCP_PORT="$LK_TCP_PORT" UDP_PORT="$LK_UDP_PORT" \
+    TURN_DOMAIN="$turn_domain" TURN_TLS_PORT="$LK_TURN_TLS_PORT" TURN_UDP_PORT=0 \
+    TURN_RELAY="$TURN_RELAY"
+"$lk_bin" --config "$run/livekit.yaml" >"$run/logs/livekit.log" 2>&1 &
+lk_pid=$!
+pids+=("$lk_pid")
+check "livekit-server v1.13.5 up on 127.0.0.1:$LK_PORT (key file, TURN external TLS)" \
+    wait_http "http://127.0.0.1:$LK_PORT/" 20
+
+# ---- nginx: the example -------------------------------------------------------
+export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs \
+       FD_DEMO=$repo/build/demo FD_HOST=127.0.0.1 FD_HTTP_PORT=$HTTP_PORT \
+       FD_INTERNAL_HTTPS_PORT=$INTERNAL_HTTPS_PORT FD_TURN_TERM_PORT=$TURN_TERM_PORT \
+       FD_LK_PORT=$LK_PORT FD_LK_TURN_TLS_PORT=$LK_TURN_TLS_PORT FD_LK_TCP_PORT=$LK_TCP_PORT \
+       FD_ICETCP_PORT=$ICETCP_PORT
+
+start_nginx() { # conf
+    nginx_conf=$1
+    "$nginx" -e "$run/logs/error.log" -c "$nginx_conf" -t -q 2>"$run/nginx-t.err" || {
+        cat "$run/nginx-t.err" >&2; return 1; }
+    "$nginx" -e "$run/logs/error.log" -c "$nginx_conf" || return 1
+    local i
+    for ((i = 0; i < 50; i++)); do [ -s "$run/nginx.pid" ] && return 0; sleep 0.1; done
+    return 1
+}
+stop_nginx() {
+    [ -f "$run/nginx.pid" ] || return 0
+    local p; p=$(cat "$run/nginx.pid")
+    kill -QUIT "$p" 2>/dev/null
+    local i
+    for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+    rm -f "$run/nginx.pid"
+}
+
+door=https://$domain:$HTTPS_PORT
+FD_HTTPS_PORT=$HTTPS_PORT FD_URL=wss://$domain:$HTTPS_PORT fd_render "$run/nginx.conf"
+if ! start_nginx "$run/nginx.conf"; then
+    notok "nginx -t and start with the rendered nginx.conf.example"
+    echo "$passed passed, $failed failed"; exit 1
+fi
+ok "nginx runs nginx.conf.example (ports, paths, certificates substituted) on 127.0.0.1:$HTTPS_PORT"
+directives() { grep -v '^\s*#' "$1" | awk 'NF { print $1 }' | grep -v '^listen$' | sort; }
+check "the rendered config has the example's directives, no more, no fewer" \
+    diff <(directives "$run/nginx.conf") <(sed -e 's/^\(\s*\)#\[[a-z0-9-]*\] \?/\1#/' nginx.conf.example | directives /dev/stdin)
+
+curlr=(curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$HTTPS_PORT:127.0.0.1"
+       --resolve "$domain:$HTTP_PORT:127.0.0.1")
+
+# front door basics: redirect, TLS, HSTS, CORS untouched
+loc=$("${curlr[@]}" -o /dev/null -w '%{http_code} %{redirect_url}' "http://$domain:$HTTP_PORT/rtc?x=1")
+check "port 80 redirects to https ($loc)" test "$loc" = "301 https://$domain:$HTTPS_PORT/rtc?x=1"
+hdrs=$("${curlr[@]}" -D - -o /dev/null "$door/token?room=r&participant=p")
+check "/token over HTTP/2 with HSTS" grep -qi '^strict-transport-security: max-age=' <<<"$hdrs"
+check "/token over HTTP/2" grep -q '^HTTP/2 200' <<<"$hdrs"
+tok=$("${curlr[@]}" "$door/token?room=r&participant=p" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+vh=$("${curlr[@]}" -D - -o /dev/null -H "Origin: https://elsewhere.example" "$door/rtc/validate?access_token=$tok")
+check "/rtc/validate through the proxy: 200, one Access-Control-Allow-Origin (livekit-server's)" \
+    test "$(grep -c '^HTTP/2 200' <<<"$vh")-$(grep -ci '^access-control-allow-origin' <<<"$vh")" = 1-1
+# the rate limit (limit_req burst=20 nodelay): 40 at once, some get 429
+codes=$(for i in $(seq 40); do "${curlr[@]}" -o /dev/null -w '%{http_code}\n' "$door/token?room=r&participant=p$i" & done; wait)
+n429=$(grep -c '^429$' <<<"$codes")
+check "limit_req on /token: $n429 of 40 simultaneous requests got 429" test "$n429" -gt 0
+sleep 4   # let the bucket refill (5r/s)
+
+client=("$out/client" -door "$door" -ca "$run/ca/ca.pem" -resolve "$domain=127.0.0.1")
+
+# ---- (a) two headless participants -------------------------------------------
+note "(a) two participants through the front door"
+tally "pubsub" "${client[@]}" pubsub
+
+# ---- (b) refused tokens, idle WebSocket --------------------------------------
+note "(b) refused tokens"
+tally "negative" "${client[@]}" -keys "$run/keys.yaml" negative
+if [ "${E2E_IDLE:-1}" = 1 ]; then
+    note "(b) a WebSocket idle for 65s through the proxy (livekit-server paused)"
+    tally "idle" "${client[@]}" -lk-pid "$lk_pid" -idle 65s idle
+else
+    skip "idle WebSocket (E2E_IDLE=0)"
+fi
+
+# ---- (c, d) the browser ------------------------------------------------------
+start_publisher() { # door room identity logfile
+    "$out/client" -door "$1" -ca "$run/ca/ca.pem" -resolve "$domain=127.0.0.1" \
+        -room "$2" -identity "$3" -duration 300s publish >"$4" 2>&1 &
+    pub_pid=$!
+    pids+=("$pub_pid")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^READY' "$4" && return 0
+        kill -0 "$pub_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    cat "$4" >&2
+    return 1
+}
+stop_publisher() { kill "$pub_pid" 2>/dev/null; wait "$pub_pid" 2>/dev/null; }
+
+browser_env=(E2E_ROOM= E2E_NSSDB_HOME="$run/nsshome" E2E_OUT="$out/screenshots")
+if [ "$browser" = 1 ]; then
+    room=browser-$RANDOM
+    if start_publisher "$door" "$room" bot-plain "$run/logs/publisher-plain.log"; then
+        ok "headless publisher bot-plain in $room"
+        note "(c) demo page, (d) TokenSource.endpoint, the same URL in two tabs"
+        tally "browser" env "${browser_env[@]}" E2E_ROOM="$room" E2E_PUBLISHER=bot-plain \
+            E2E_TABS_ROOM="$room-tabs" E2E_DOOR="$door" E2E_RESOLVE="MAP $domain 127.0.0.1" \
+            node e2e/browser.mjs demo endpoint twotabs form
+        stop_publisher
+    else
+        notok "headless publisher for the browser tests"
+    fi
+else
+    skip "browser tests (c) (d)"
+fi
+
+# ---- stage 2: TURN/TLS on 443 and ICE/TCP pass-through -----------------------
+stop_nginx
+sni_ok=1
+if [ "$sni_port" = 443 ] && { [ "$(id -u)" != 0 ] || ! port_free 443; }; then
+    note "port 443 on 127.0.0.1 is not available (not root, or in use): stage 2 on $HTTPS_PORT, TURN/TLS test skipped"
+    sni_port=$HTTPS_PORT
+fi
+[ "$sni_port" = 443 ] || sni_ok=0
+if [ "$sni_port" = 443 ]; then door2=https://$domain; else door2=https://$domain:$sni_port; fi
+FD_HTTPS_PORT=$sni_port FD_URL=${door2/https:/wss:} fd_render "$run/nginx-stream.conf" stream turn443 icetcp
+if start_nginx "$run/nginx-stream.conf"; then
+    ok "nginx runs the example with the [stream] [turn443] [icetcp] blocks on, the stream listener on :$sni_port"
+    note "(a) again, through the SNI route and PROXY protocol"
+    tally "pubsub-sni" "$out/client" -door "$door2" -ca "$run/ca/ca.pem" \
+        -resolve "$domain=127.0.0.1" pubsub
+    if [ "$browser" = 1 ]; then
+        room=browser-$RANDOM
+        if start_publisher "$door2" "$room" bot-stream "$run/logs/publisher-stream.log"; then
+            ok "headless publisher bot-stream in $room"
+            tests=(icetcp)
+            if ((sni_ok)); then tests=(relay icetcp); else skip "(e) relay over turns:443 (port 443 not available)"; fi
+            note "(e) relay only via turns:$turn_domain:443, (f) ICE/TCP only via nginx :$ICETCP_PORT"
+            tally "browser-stream" env "${browser_env[@]}" E2E_ROOM="$room" E2E_PUBLISHER=bot-stream \
+                E2E_DOOR="$door2" E2E_RESOLVE="MAP $domain 127.0.0.1, MAP $turn_domain 127.0.0.1" \
+                E2E_LK_TCP_PORT="$LK_TCP_PORT" E2E_ICETCP_PORT="$ICETCP_PORT" \
+                node e2e/browser.mjs "${tests[@]}"
+            stop_publisher
+            if ((sni_ok)); then
+                check "stream log: TLS sessions routed by SNI $turn_domain" \
+                    grep -q "\"$turn_domain\"" "$run/logs/stream.log"
+            fi
+            check "stream log: ICE/TCP sessions through :$ICETCP_PORT" \
+                grep -q ":$ICETCP_PORT TCP 200" "$run/logs/stream.log"
+        else
+            notok "headless publisher for the stream-stage browser tests"
+        fi
+    else
+        skip "browser tests (e) (f)"
+    fi
+else
+    notok "nginx with the stream blocks on (needs libnginx-mod-stream on Debian)"
+fi
+stop_nginx
+
+# ---- logs: no tokens ----------------------------------------------------------
+n_rtc=$(grep -c '"GET /rtc[^ ]* HTTP/1.1" 101' "$run/logs/access.log")
+check "access log: $n_rtc WebSocket upgrades on /rtc logged" test "$n_rtc" -gt 0
+check "access log holds no access_token and no JWT" \
+    bash -c "! grep -q -e access_token -e 'eyJ' '$run/logs/access.log'"
+check "error log holds no access_token and no JWT" \
+    bash -c "! grep -q -e access_token -e 'eyJ' '$run/logs/error.log'"
+
+echo
+note "logs: $run/logs; screenshots: $out/screenshots; $(( $(date +%s) - started ))s"
+((failed)) && printf '# failed: %s\n' "${failures[@]}"
+if ((skipped)); then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+((failed == 0))
