@@ -58,6 +58,12 @@ typedef struct {
     uint32_t                         error_state;
     ngx_http_livekit_ssm_values_t    values;
     ngx_http_livekit_aws_creds_t     creds;
+
+    /* for livekit_token_status: no values in these */
+    time_t                           loaded_at;
+    ngx_uint_t                       total_failures;
+    char                         last_error[NGX_HTTP_LIVEKIT_AWS_ERROR_MAX];
+    char                         creds_from[NGX_HTTP_LIVEKIT_AWS_SOURCE_MAX];
 } ngx_http_livekit_ssm_shctx_t;
 
 
@@ -113,6 +119,8 @@ static void ngx_http_livekit_ssm_load(ngx_http_livekit_keyset_t *ks);
 static void ngx_http_livekit_ssm_wipe_values(
     ngx_http_livekit_ssm_shctx_t *sh);
 static uint32_t ngx_http_livekit_ssm_error_state(const char *error);
+static ngx_int_t ngx_http_livekit_ssm_status(ngx_http_livekit_keyset_t *ks,
+    ngx_pool_t *pool, ngx_http_livekit_source_status_t *st);
 
 #if (NGX_THREADS)
 static ngx_int_t ngx_http_livekit_ssm_thread_pool(ngx_conf_t *cf,
@@ -518,6 +526,17 @@ ngx_http_livekit_ssm_gives_url(ngx_conf_t *cf)
 }
 
 
+ngx_uint_t
+ngx_http_livekit_ssm_configured(ngx_conf_t *cf)
+{
+    ngx_http_livekit_ssm_main_conf_t  *mcf;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_livekit_ssm_module);
+
+    return mcf->path.len != 0;
+}
+
+
 /*
  * Once per configuration, in the master: the environment and profile
  * snapshot, the key set with an unkeyed HMAC, the zone, the thread pool.
@@ -632,6 +651,7 @@ ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
     cln->data = mcf->key->mac;
 
     mcf->keyset->sync = ngx_http_livekit_ssm_sync;
+    mcf->keyset->status = ngx_http_livekit_ssm_status;
     mcf->keyset->data = mcf;
 
     mcf->zone = ngx_shared_memory_add(cf, &ngx_http_livekit_ssm_zone_name,
@@ -791,6 +811,59 @@ static void
 ngx_http_livekit_ssm_mac_free(void *data)
 {
     EVP_MAC_CTX_free(data);
+}
+
+
+/* for livekit_token_status: state and counters, never a value */
+
+static ngx_int_t
+ngx_http_livekit_ssm_status(ngx_http_livekit_keyset_t *ks, ngx_pool_t *pool,
+    ngx_http_livekit_source_status_t *st)
+{
+    ngx_http_livekit_ssm_main_conf_t *mcf = ks->data;
+
+    ngx_str_t                      error, creds;
+    ngx_http_livekit_ssm_shctx_t  *sh;
+
+    st->source = "ssm";
+    st->state = "loading";
+
+    sh = mcf->sh;
+    if (sh == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    if (sh->loaded) {
+        st->state = sh->error_state ? "stale" : "ready";
+
+    } else if (sh->error_state) {
+        st->state = "failed";
+    }
+
+    st->loaded = sh->loaded ? sh->loaded_at : 0;
+    st->calls = sh->calls;
+    st->failures = sh->total_failures;
+
+    error.len = ngx_strlen(sh->last_error);
+    creds.len = ngx_strlen(sh->creds_from);
+
+    error.data = ngx_pnalloc(pool, error.len + creds.len + 1);
+    if (error.data == NULL) {
+        ngx_shmtx_unlock(&mcf->shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    creds.data = ngx_cpymem(error.data, sh->last_error, error.len);
+    ngx_memcpy(creds.data, sh->creds_from, creds.len);
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    st->last_error = error;
+    st->credentials = creds;
+
+    return NGX_OK;
 }
 
 
@@ -1135,9 +1208,15 @@ ngx_http_livekit_ssm_done(ngx_event_t *ev)
         sh->failures = 0;
         sh->error_state = 0;
         sh->next_fetch = now + mcf->refresh;
+        sh->loaded_at = now;
+        ngx_cpystrn((u_char *) sh->creds_from, (u_char *) f->creds.source,
+                    NGX_HTTP_LIVEKIT_AWS_SOURCE_MAX);
 
     } else {
         sh->failures++;
+        sh->total_failures++;
+        ngx_cpystrn((u_char *) sh->last_error, (u_char *) f->error,
+                    NGX_HTTP_LIVEKIT_AWS_ERROR_MAX);
         delay = ngx_http_livekit_ssm_backoff(mcf, sh->failures);
         sh->next_fetch = now + delay;
 

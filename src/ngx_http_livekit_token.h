@@ -7,6 +7,7 @@
  *   _keys.c     key sources and the "current key set" the handler reads;
  *   _request.c  what the client asked for (GET query / POST JSON), checked;
  *   _jwt.c      claims and the HS256 signature;
+ *   _status.c   counters in shared memory and livekit_token_status;
  *   _ssm.c      the SSM Parameter Store key source (a second module, for
  *               its http-level directives), _aws.c its AWS client.
  */
@@ -63,6 +64,23 @@ typedef struct ngx_http_livekit_keyset_s  ngx_http_livekit_keyset_t;
 
 typedef void (*ngx_http_livekit_keyset_sync_pt)(ngx_http_livekit_keyset_t *ks);
 
+
+/* what livekit_token_status says of a key source; strings from "pool" */
+typedef struct {
+    const char                        *source;      /* "file", "ssm" */
+    const char                        *state;       /* loading, ready,
+                                                       stale, failed */
+    time_t                             loaded;      /* 0: never */
+    ngx_uint_t                         calls;
+    ngx_uint_t                         failures;
+    ngx_str_t                          last_error;
+    ngx_str_t                          credentials;
+} ngx_http_livekit_source_status_t;
+
+typedef ngx_int_t (*ngx_http_livekit_keyset_status_pt)(
+    ngx_http_livekit_keyset_t *ks, ngx_pool_t *pool,
+    ngx_http_livekit_source_status_t *st);
+
 /*
  * The current key set.  A source fills it: the key file once at
  * configuration time; a run-time source (SSM) sets "sync", which
@@ -75,7 +93,9 @@ struct ngx_http_livekit_keyset_s {
     ngx_http_livekit_key_t            *key;
     ngx_str_t                          url;
     ngx_http_livekit_keyset_sync_pt    sync;
+    ngx_http_livekit_keyset_status_pt  status;    /* NULL: a key file */
     void                              *data;
+    time_t                             loaded;    /* a key file: when read */
 };
 
 
@@ -95,6 +115,7 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                  enable;
+    ngx_flag_t                  status;       /* livekit_token_status */
 
     ngx_array_t                *secrets;      /* livekit_keys_file */
     ngx_str_t                   keys_file;
@@ -172,6 +193,14 @@ ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
 ngx_int_t ngx_http_livekit_ssm_keyset(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
 ngx_uint_t ngx_http_livekit_ssm_gives_url(ngx_conf_t *cf);
+ngx_uint_t ngx_http_livekit_ssm_configured(ngx_conf_t *cf);
+
+/* _status.c */
+char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_livekit_stats_reset(void);
+void ngx_http_livekit_stats_issued(ngx_uint_t post);
+void ngx_http_livekit_stats_error(const char *code);
 
 /* _jwt.c */
 ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);

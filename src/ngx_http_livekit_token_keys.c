@@ -427,6 +427,7 @@ ngx_http_livekit_keyset_create(ngx_conf_t *cf, ngx_http_livekit_secret_t *s)
 
     key->name = s->name;
     ks->key = key;
+    ks->loaded = ngx_time();
 
     return ks;
 }

@@ -41,6 +41,7 @@ static char *ngx_http_livekit_token_attribute(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_livekit_token_room_pattern(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_token_init(ngx_conf_t *cf);
 
 
@@ -83,6 +84,13 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_livekit_token_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("livekit_token_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_livekit_token_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("livekit_keys_file"),
@@ -174,7 +182,7 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_livekit_token_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_livekit_token_preconfiguration, /* preconfiguration */
     ngx_http_livekit_token_init,           /* postconfiguration */
 
     NULL,                                  /* create main configuration */
@@ -424,6 +432,8 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
     p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
     b->last = p;
 
+    ngx_http_livekit_stats_issued(rc == NGX_HTTP_CREATED);
+
     return ngx_http_livekit_token_send(r, rc, b);
 }
 
@@ -534,6 +544,8 @@ ngx_http_livekit_token_error(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "livekit token: %ui %s", err->status, err->code);
+
+    ngx_http_livekit_stats_error(err->code);
 
     body = json_pack("{s:s,s:s}", "error", err->code,
                      "message", err->message);
@@ -702,6 +714,19 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 #endif
 
     ngx_conf_merge_size_value(conf->metadata_max, prev->metadata_max, 4096);
+
+    if (conf->status && !conf->enable) {
+
+        /* the status shows the key source this scope would sign with */
+
+        if ((conf->secrets || ngx_http_livekit_ssm_configured(cf))
+            && ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
 
     if (!conf->enable) {
         return NGX_CONF_OK;
@@ -962,4 +987,13 @@ static ngx_int_t
 ngx_http_livekit_token_init(ngx_conf_t *cf)
 {
     return ngx_http_livekit_jwt_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_livekit_stats_reset();
+
+    return NGX_OK;
 }

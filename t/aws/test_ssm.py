@@ -196,3 +196,25 @@ def test_a_reload_during_a_hanging_fetch_fetches_again_at_once(site, proxy, ngin
     # the new workers do not wait for the old worker's lease
     n.wait_status(200, timeout=8)
     assert proxy.count() == 2
+
+
+def test_the_status_location_shows_the_ssm_state_without_values(site, proxy, nginx):
+    env = site.env(proxy)
+    n = nginx(env, ssm_conf(site),
+              extra_locations="location = /status { livekit_token_status; }"
+              ).start()
+    n.wait_status(200)
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{n.port}/status") as r:
+        text = r.read().decode()
+    status = json.loads(text)
+    assert status["tokens"]["get"] >= 1
+    keys = status["keys"]
+    assert keys["source"] == "ssm"
+    assert keys["state"] == "ready"
+    assert keys["key"] == site.key
+    assert keys["ssm"]["calls"] == proxy.count()
+    assert keys["ssm"]["failures"] == 0
+    assert keys["ssm"]["credentials"].startswith("environment")
+    assert site.secret not in text
+    assert env["AWS_SECRET_ACCESS_KEY"] not in text

@@ -1,0 +1,445 @@
+
+/*
+ * Counters and livekit_token_status.
+ *
+ * Owns: the counters every worker adds to in shared memory (tokens issued
+ * by contract, replies by error code), and the status location that shows
+ * them with the state of the location's key source, as JSON or in the
+ * Prometheus text format.  Never a secret or a token: the key's name only.
+ * Does not own: the key sources themselves (_keys.c, _ssm.c).
+ */
+
+#include "ngx_http_livekit_token.h"
+
+
+#define NGX_HTTP_LIVEKIT_STATS_ZONE_SIZE  (64 * 1024)
+
+
+/* every code a token location answers with; the counters follow it */
+static const char  *ngx_http_livekit_codes[] = {
+    "missing_room", "missing_identity", "room_too_long", "identity_too_long",
+    "name_too_long", "invalid_utf8", "control_character",
+    "metadata_too_large", "attributes_too_large", "invalid_json",
+    "invalid_type", "room_not_allowed", "identity_pinned", "room_pinned",
+    "name_pinned", "metadata_pinned", "attribute_pinned",
+    "identity_unavailable", "room_unavailable", "method_not_allowed",
+    "unsupported_media_type", "keys_not_loaded",
+    NULL
+};
+
+#define NGX_HTTP_LIVEKIT_NCODES                                               \
+    (sizeof(ngx_http_livekit_codes) / sizeof(char *) - 1)
+
+
+typedef struct {
+    ngx_atomic_t   issued_get;
+    ngx_atomic_t   issued_post;
+    ngx_atomic_t   errors[NGX_HTTP_LIVEKIT_NCODES];
+} ngx_http_livekit_stats_t;
+
+
+static ngx_http_livekit_stats_t  *ngx_http_livekit_stats;
+static ngx_str_t  ngx_http_livekit_stats_zone_name =
+    ngx_string("livekit_token_stats");
+
+
+static ngx_int_t ngx_http_livekit_stats_zone(ngx_conf_t *cf);
+static ngx_int_t ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone,
+    void *data);
+static ngx_int_t ngx_http_livekit_status_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_livekit_status_prometheus(ngx_http_request_t *r);
+static json_t *ngx_http_livekit_status_json(ngx_http_request_t *r,
+    ngx_http_livekit_source_status_t *st, ngx_str_t *key);
+static ngx_int_t ngx_http_livekit_status_source(ngx_http_request_t *r,
+    ngx_http_livekit_source_status_t *st, ngx_str_t *key);
+
+
+/*
+ * Each configuration starts without counters: the zone exists only while a
+ * location shows them, and its init sets the pointer again.
+ */
+
+void
+ngx_http_livekit_stats_reset(void)
+{
+    ngx_http_livekit_stats = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_livekit_stats_zone(ngx_conf_t *cf)
+{
+    ngx_shm_zone_t  *zone;
+
+    zone = ngx_shared_memory_add(cf, &ngx_http_livekit_stats_zone_name,
+                                 NGX_HTTP_LIVEKIT_STATS_ZONE_SIZE,
+                                 &ngx_http_livekit_token_module);
+    if (zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->init = ngx_http_livekit_stats_init_zone;
+    zone->noreuse = 0;
+
+    return NGX_OK;
+}
+
+
+/* the counters survive a reload: the zone keeps its name and size */
+
+static ngx_int_t
+ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_slab_pool_t  *shpool;
+
+    if (data) {
+        zone->data = data;
+        ngx_http_livekit_stats = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        ngx_http_livekit_stats = shpool->data;
+        return NGX_OK;
+    }
+
+    ngx_http_livekit_stats = ngx_slab_calloc(shpool,
+                                             sizeof(ngx_http_livekit_stats_t));
+    if (ngx_http_livekit_stats == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = ngx_http_livekit_stats;
+    zone->data = ngx_http_livekit_stats;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_livekit_stats_issued(ngx_uint_t post)
+{
+    if (ngx_http_livekit_stats) {
+        (void) ngx_atomic_fetch_add(post ? &ngx_http_livekit_stats->issued_post
+                                         : &ngx_http_livekit_stats->issued_get,
+                                    1);
+    }
+}
+
+
+void
+ngx_http_livekit_stats_error(const char *code)
+{
+    ngx_uint_t  i;
+
+    if (ngx_http_livekit_stats == NULL) {
+        return;
+    }
+
+    for (i = 0; ngx_http_livekit_codes[i]; i++) {
+        if (ngx_strcmp(ngx_http_livekit_codes[i], code) == 0) {
+            (void) ngx_atomic_fetch_add(&ngx_http_livekit_stats->errors[i], 1);
+            return;
+        }
+    }
+}
+
+
+char *
+ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_livekit_token_loc_conf_t *lcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (lcf->status) {
+        return "is duplicate";
+    }
+
+    lcf->status = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_livekit_status_handler;
+
+    if (ngx_http_livekit_stats_zone(cf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_livekit_status_handler(ngx_http_request_t *r)
+{
+    size_t                             len;
+    json_t                            *body;
+    ngx_int_t                          rc;
+    ngx_str_t                          format, key;
+    ngx_buf_t                         *b;
+    ngx_chain_t                        out;
+    ngx_table_elt_t                   *accept;
+    ngx_http_livekit_source_status_t   st;
+
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    accept = r->headers_in.accept;
+
+    if ((ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
+         && format.len == 10
+         && ngx_strncmp(format.data, "prometheus", 10) == 0)
+        || (accept
+            && ngx_strlcasestrn(accept->value.data,
+                                accept->value.data + accept->value.len,
+                                (u_char *) "text/plain", 10 - 1)
+               != NULL))
+    {
+        return ngx_http_livekit_status_prometheus(r);
+    }
+
+    if (ngx_http_livekit_status_source(r, &st, &key) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body = ngx_http_livekit_status_json(r, &st, &key);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = json_dumpb(body, NULL, 0, JSON_COMPACT);
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL || len == 0) {
+        json_decref(body);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last += json_dumpb(body, (char *) b->pos, len, JSON_COMPACT);
+    *b->last++ = '\n';
+    json_decref(body);
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* the key source of this location's scope, as livekit_token would use it */
+
+static ngx_int_t
+ngx_http_livekit_status_source(ngx_http_request_t *r,
+    ngx_http_livekit_source_status_t *st, ngx_str_t *key)
+{
+    ngx_http_livekit_key_t             *k;
+    ngx_http_livekit_keyset_t          *ks;
+    ngx_http_livekit_token_loc_conf_t  *lcf;
+
+    ngx_memzero(st, sizeof(ngx_http_livekit_source_status_t));
+    ngx_str_null(key);
+
+    st->source = "none";
+    st->state = "none";
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
+    ks = lcf->keyset;
+
+    if (ks == NULL) {
+        return NGX_OK;
+    }
+
+    k = ngx_http_livekit_keyset_current(ks);
+    if (k) {
+        *key = k->name;
+    }
+
+    if (ks->status) {
+        return ks->status(ks, r->pool, st);
+    }
+
+    st->source = "file";
+    st->state = "ready";
+    st->loaded = ks->loaded;
+
+    return NGX_OK;
+}
+
+
+static json_t *
+ngx_http_livekit_status_json(ngx_http_request_t *r,
+    ngx_http_livekit_source_status_t *st, ngx_str_t *key)
+{
+    json_t                    *root, *errors, *source;
+    ngx_uint_t                 i;
+    ngx_http_livekit_stats_t  *s;
+
+    s = ngx_http_livekit_stats;
+
+    root = json_pack("{s:{s:I,s:I}}", "tokens",
+                     "get", (json_int_t) (s ? s->issued_get : 0),
+                     "post", (json_int_t) (s ? s->issued_post : 0));
+    errors = json_object();
+
+    if (root == NULL || errors == NULL
+        || json_object_set_new(root, "errors", errors) != 0)
+    {
+        json_decref(root);
+        return NULL;
+    }
+
+    for (i = 0; ngx_http_livekit_codes[i]; i++) {
+        if (json_object_set_new(errors, ngx_http_livekit_codes[i],
+                                json_integer(s ? s->errors[i] : 0))
+            != 0)
+        {
+            json_decref(root);
+            return NULL;
+        }
+    }
+
+    source = json_pack("{s:s,s:s,s:s%,s:I}",
+                       "source", st->source,
+                       "state", st->state,
+                       "key", key->data ? (char *) key->data : "", key->len,
+                       "age", (json_int_t) (st->loaded
+                                            ? ngx_time() - st->loaded : -1));
+
+    if (source == NULL || json_object_set_new(root, "keys", source) != 0) {
+        json_decref(root);
+        return NULL;
+    }
+
+    if (ngx_strcmp(st->source, "ssm") == 0
+        && json_object_set_new(source, "ssm",
+               json_pack("{s:I,s:I,s:s%,s:s%}",
+                         "calls", (json_int_t) st->calls,
+                         "failures", (json_int_t) st->failures,
+                         "last_error", st->last_error.data,
+                         st->last_error.len,
+                         "credentials", st->credentials.data,
+                         st->credentials.len))
+           != 0)
+    {
+        json_decref(root);
+        return NULL;
+    }
+
+    return root;
+}
+
+
+/* the Prometheus text exposition format, version 0.0.4 */
+
+static ngx_int_t
+ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
+{
+    u_char                            *p;
+    size_t                             len;
+    ngx_int_t                          rc;
+    ngx_str_t                          key;
+    ngx_buf_t                         *b;
+    ngx_uint_t                         i;
+    ngx_chain_t                        out;
+    ngx_http_livekit_stats_t          *s;
+    ngx_http_livekit_source_status_t   st;
+
+    if (ngx_http_livekit_status_source(r, &st, &key) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    s = ngx_http_livekit_stats;
+
+    len = 1024 + NGX_HTTP_LIVEKIT_NCODES * (64 + NGX_ATOMIC_T_LEN)
+          + key.len + ngx_escape_json(NULL, key.data, key.len);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(b->last,
+            "# HELP livekit_token_issued_total Tokens issued, by contract.\n"
+            "# TYPE livekit_token_issued_total counter\n"
+            "livekit_token_issued_total{contract=\"get\"} %uA\n"
+            "livekit_token_issued_total{contract=\"post\"} %uA\n"
+            "# HELP livekit_token_errors_total Error replies, by code.\n"
+            "# TYPE livekit_token_errors_total counter\n",
+            s ? s->issued_get : 0, s ? s->issued_post : 0);
+
+    for (i = 0; ngx_http_livekit_codes[i]; i++) {
+        p = ngx_sprintf(p, "livekit_token_errors_total{code=\"%s\"} %uA\n",
+                        ngx_http_livekit_codes[i], s ? s->errors[i] : 0);
+    }
+
+    p = ngx_sprintf(p,
+            "# HELP livekit_token_key_info The signing key in use.\n"
+            "# TYPE livekit_token_key_info gauge\n"
+            "livekit_token_key_info{key=\"");
+
+    p = (u_char *) ngx_escape_json(p, key.data, key.len);
+
+    p = ngx_sprintf(p, "\",source=\"%s\",state=\"%s\"} 1\n"
+            "# HELP livekit_token_key_age_seconds Age of the key set.\n"
+            "# TYPE livekit_token_key_age_seconds gauge\n"
+            "livekit_token_key_age_seconds %T\n",
+            st.source, st.state, st.loaded ? ngx_time() - st.loaded : -1);
+
+    if (ngx_strcmp(st.source, "ssm") == 0) {
+        p = ngx_sprintf(p,
+                "# HELP livekit_token_ssm_calls_total GetParameters calls.\n"
+                "# TYPE livekit_token_ssm_calls_total counter\n"
+                "livekit_token_ssm_calls_total %ui\n"
+                "# HELP livekit_token_ssm_failures_total Failed fetches.\n"
+                "# TYPE livekit_token_ssm_failures_total counter\n"
+                "livekit_token_ssm_failures_total %ui\n",
+                st.calls, st.failures);
+    }
+
+    b->last = p;
+
+    ngx_str_set(&r->headers_out.content_type,
+                "text/plain; version=0.0.4; charset=utf-8");
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
