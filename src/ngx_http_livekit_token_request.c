@@ -3,7 +3,7 @@
  * What the client asked for, checked.
  *
  * Owns: reading room, identity, name, metadata, attributes and roomConfig
- * from the GET query (decoded like URLSearchParams) or the POST JSON body
+ * from the GET query (read like URLSearchParams) or the POST JSON body
  * (LiveKit's standard token endpoint), then applying the location's
  * configuration: pinned values, the room pattern and every limit.  Any
  * problem becomes a 4xx with a machine code and a message saying what to
@@ -30,7 +30,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_livekit_fail(ngx_http_livekit_error_t *err,
     ngx_uint_t status, const char *code, const char *message);
-static ngx_int_t ngx_http_livekit_arg(ngx_http_request_t *r, char *name,
+static ngx_int_t ngx_http_livekit_arg(ngx_http_request_t *r, u_char *raw,
     size_t len, ngx_str_t *value);
 static void ngx_http_livekit_json_cleanup(void *data);
 static ngx_int_t ngx_http_livekit_json_str(json_t *root, const char *name,
@@ -47,50 +47,122 @@ static ngx_int_t ngx_http_livekit_attributes(ngx_http_request_t *r,
     ngx_http_livekit_error_t *err);
 
 
-/* GET /token?room=xyz&participant=Jane[&name=..][&metadata=..] */
+/*
+ * GET /token?room=xyz&participant=Jane[&name=..][&metadata=..]
+ *
+ * One pass over the query, as URLSearchParams reads it: names match
+ * exactly (case-sensitive), the first value of a name wins, "+" and
+ * percent escapes are decoded in the value.
+ */
 
 ngx_int_t
 ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err)
 {
-    if (ngx_http_livekit_arg(r, "room", 4, &c->room) != NGX_OK
-        || ngx_http_livekit_arg(r, "participant", 11, &c->identity) != NGX_OK
-        || ngx_http_livekit_arg(r, "name", 4, &c->name) != NGX_OK
-        || ngx_http_livekit_arg(r, "metadata", 8, &c->metadata) != NGX_OK)
-    {
-        return NGX_ERROR;
+    u_char      *p, *last, *amp, *eq;
+    ngx_str_t   *value;
+    ngx_uint_t   seen, bit;
+
+    seen = 0;
+    p = r->args.data;
+    last = p + r->args.len;
+
+    for ( /* void */ ; p < last; p = amp + 1) {
+
+        amp = ngx_strlchr(p, last, '&');
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        eq = ngx_strlchr(p, amp, '=');
+        if (eq == NULL) {
+            eq = amp;
+        }
+
+        switch (eq - p) {
+
+        case 4:
+            if (ngx_strncmp(p, "room", 4) == 0) {
+                value = &c->room;
+                bit = 1;
+
+            } else if (ngx_strncmp(p, "name", 4) == 0) {
+                value = &c->name;
+                bit = 2;
+
+            } else {
+                continue;
+            }
+
+            break;
+
+        case 8:
+            if (ngx_strncmp(p, "metadata", 8) != 0) {
+                continue;
+            }
+
+            value = &c->metadata;
+            bit = 4;
+            break;
+
+        case 11:
+            if (ngx_strncmp(p, "participant", 11) != 0) {
+                continue;
+            }
+
+            value = &c->identity;
+            bit = 8;
+            break;
+
+        default:
+            continue;
+        }
+
+        if (seen & bit) {
+            continue;
+        }
+
+        seen |= bit;
+
+        if (eq < amp
+            && ngx_http_livekit_arg(r, eq + 1, amp - eq - 1, value) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;
 }
 
 
-/* the first value of an argument, with "+" and percent escapes decoded */
+/* an argument's value with "+" and percent escapes decoded */
 
 static ngx_int_t
-ngx_http_livekit_arg(ngx_http_request_t *r, char *name, size_t len,
+ngx_http_livekit_arg(ngx_http_request_t *r, u_char *raw, size_t len,
     ngx_str_t *value)
 {
-    u_char     *src, *dst, *p;
-    ngx_str_t   raw;
+    u_char  *src, *dst, *p;
 
-    if (ngx_http_arg(r, (u_char *) name, len, &raw) != NGX_OK) {
-        ngx_str_null(value);
+    if (ngx_strlchr(raw, raw + len, '%') == NULL
+        && ngx_strlchr(raw, raw + len, '+') == NULL)
+    {
+        value->data = raw;
+        value->len = len;
         return NGX_OK;
     }
 
-    value->data = ngx_pnalloc(r->pool, raw.len);
+    value->data = ngx_pnalloc(r->pool, len);
     if (value->data == NULL) {
         return NGX_ERROR;
     }
 
-    for (p = raw.data; p < raw.data + raw.len; p++) {
-        value->data[p - raw.data] = (*p == '+') ? ' ' : *p;
+    for (p = raw; p < raw + len; p++) {
+        value->data[p - raw] = (*p == '+') ? ' ' : *p;
     }
 
     src = value->data;
     dst = value->data;
-    ngx_unescape_uri(&dst, &src, raw.len, 0);
+    ngx_unescape_uri(&dst, &src, len, 0);
     value->len = dst - value->data;
 
     return NGX_OK;

@@ -236,3 +236,26 @@ GET /other?room=xyz&participant=Jane
 --- error_code: 200
 --- response_body
 other
+
+
+
+=== TEST 10: names match whole and exactly: lookalike names are ignored
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- request
+GET /token?xroom=bad&Room=bad&room=good&participants=bad&participant=p%2Bq+r&room=late
+--- error_code: 200
+--- response_body_filters eval
+\&LiveKitToken::claims
+--- response_body
+reply: participant,room,token,url
+url: "ws://127.0.0.1:7880"
+room: "good"
+participant: "p+q r"
+header: {"alg":"HS256","typ":"JWT"}
+iss: devkey
+ttl: 21600
+sub: "p+q r"
+video: {"canPublish":true,"canPublishData":true,"canSubscribe":true,"room":"good","roomJoin":true}

@@ -72,7 +72,35 @@ livekit token: 400 missing_room
 
 
 
-=== TEST 3: a GET without participant is refused
+=== TEST 3: argument names are case-sensitive, as URLSearchParams reads them
+--- config
+    location = /token {
+        livekit_token on;
+        livekit_token_metadata_max_size 64;
+    }
+--- request
+GET /token?ROOM=xyz&participant=Jane
+--- error_code: 400
+--- response_body_like
+^\{"error":"missing_room","message":"(?:[^"\\]|\\.)+"\}$
+
+
+
+=== TEST 4: a name without a value counts as empty
+--- config
+    location = /token {
+        livekit_token on;
+        livekit_token_metadata_max_size 64;
+    }
+--- request
+GET /token?room&participant=Jane
+--- error_code: 400
+--- response_body_like
+^\{"error":"missing_room","message":"(?:[^"\\]|\\.)+"\}$
+
+
+
+=== TEST 5: a GET without participant is refused
 --- config
     location = /token {
         livekit_token on;
@@ -95,7 +123,7 @@ livekit token: 400 missing_identity
 
 
 
-=== TEST 4: an empty participant is refused
+=== TEST 6: an empty participant is refused
 --- config
     location = /token {
         livekit_token on;
@@ -118,7 +146,7 @@ livekit token: 400 missing_identity
 
 
 
-=== TEST 5: a room over 256 bytes is refused
+=== TEST 7: a room over 256 bytes is refused
 --- config
     location = /token {
         livekit_token on;
@@ -141,7 +169,7 @@ livekit token: 400 room_too_long
 
 
 
-=== TEST 6: a room of exactly 256 bytes is fine, an identity over 256 bytes is not
+=== TEST 8: a room of exactly 256 bytes is fine, an identity over 256 bytes is not
 --- config
     location = /token {
         livekit_token on;
@@ -164,7 +192,7 @@ livekit token: 400 identity_too_long
 
 
 
-=== TEST 7: a name over 256 bytes is refused
+=== TEST 9: a name over 256 bytes is refused
 --- config
     location = /token {
         livekit_token on;
@@ -187,7 +215,7 @@ livekit token: 400 name_too_long
 
 
 
-=== TEST 8: percent-encoded bytes that are not UTF-8 are refused
+=== TEST 10: percent-encoded bytes that are not UTF-8 are refused
 --- config
     location = /token {
         livekit_token on;
@@ -210,7 +238,7 @@ livekit token: 400 invalid_utf8
 
 
 
-=== TEST 9: an overlong UTF-8 form is refused
+=== TEST 11: an overlong UTF-8 form is refused
 --- config
     location = /token {
         livekit_token on;
@@ -233,7 +261,7 @@ livekit token: 400 invalid_utf8
 
 
 
-=== TEST 10: a UTF-16 surrogate encoded in UTF-8 is refused
+=== TEST 12: a UTF-16 surrogate encoded in UTF-8 is refused
 --- config
     location = /token {
         livekit_token on;
@@ -256,7 +284,7 @@ livekit token: 400 invalid_utf8
 
 
 
-=== TEST 11: a truncated UTF-8 sequence is refused
+=== TEST 13: a truncated UTF-8 sequence is refused
 --- config
     location = /token {
         livekit_token on;
@@ -279,7 +307,7 @@ livekit token: 400 invalid_utf8
 
 
 
-=== TEST 12: raw bytes that are not UTF-8 in the query are refused
+=== TEST 14: raw bytes that are not UTF-8 in the query are refused
 --- config
     location = /token {
         livekit_token on;
@@ -302,7 +330,7 @@ livekit token: 400 invalid_utf8
 
 
 
-=== TEST 13: a NUL byte in the identity is refused
+=== TEST 15: a NUL byte in the identity is refused
 --- config
     location = /token {
         livekit_token on;
@@ -325,7 +353,7 @@ livekit token: 400 control_character
 
 
 
-=== TEST 14: a newline in the room is refused
+=== TEST 16: a newline in the room is refused
 --- config
     location = /token {
         livekit_token on;
@@ -348,7 +376,7 @@ livekit token: 400 control_character
 
 
 
-=== TEST 15: DEL in the name is refused
+=== TEST 17: DEL in the name is refused
 --- config
     location = /token {
         livekit_token on;
@@ -371,7 +399,7 @@ livekit token: 400 control_character
 
 
 
-=== TEST 16: a C1 control character in the identity is refused
+=== TEST 18: a C1 control character in the identity is refused
 --- config
     location = /token {
         livekit_token on;
@@ -394,7 +422,7 @@ livekit token: 400 invalid_utf8
 
 
 
-=== TEST 17: metadata over livekit_token_metadata_max_size is refused
+=== TEST 19: metadata over livekit_token_metadata_max_size is refused
 --- config
     location = /token {
         livekit_token on;
@@ -417,7 +445,7 @@ livekit token: 400 metadata_too_large
 
 
 
-=== TEST 18: attributes over livekit_token_metadata_max_size are refused
+=== TEST 20: attributes over livekit_token_metadata_max_size are refused
 --- config
     location = /token {
         livekit_token on;
@@ -442,7 +470,7 @@ livekit token: 400 attributes_too_large
 
 
 
-=== TEST 19: a body that is not JSON is refused
+=== TEST 21: a body that is not JSON is refused
 --- config
     location = /token {
         livekit_token on;
@@ -468,7 +496,7 @@ livekit token: 400 invalid_json
 
 
 
-=== TEST 20: an empty body is refused
+=== TEST 22: an empty body is refused
 --- config
     location = /token {
         livekit_token on;
@@ -493,7 +521,7 @@ livekit token: 400 invalid_json
 
 
 
-=== TEST 21: a JSON array is refused
+=== TEST 23: a JSON array is refused
 --- config
     location = /token {
         livekit_token on;
@@ -519,7 +547,7 @@ livekit token: 400 invalid_json
 
 
 
-=== TEST 22: duplicate keys are refused
+=== TEST 24: duplicate keys are refused
 --- config
     location = /token {
         livekit_token on;
@@ -545,7 +573,7 @@ livekit token: 400 invalid_json
 
 
 
-=== TEST 23: an escaped NUL in a JSON string is refused
+=== TEST 25: an escaped NUL in a JSON string is refused
 --- config
     location = /token {
         livekit_token on;
@@ -571,7 +599,7 @@ livekit token: 400 invalid_json
 
 
 
-=== TEST 24: raw bytes that are not UTF-8 in the JSON body are refused
+=== TEST 26: raw bytes that are not UTF-8 in the JSON body are refused
 --- config
     location = /token {
         livekit_token on;
@@ -596,7 +624,7 @@ livekit token: 400 invalid_json
 
 
 
-=== TEST 25: a room_name that is not a string is refused
+=== TEST 27: a room_name that is not a string is refused
 --- config
     location = /token {
         livekit_token on;
@@ -622,7 +650,7 @@ livekit token: 400 invalid_type
 
 
 
-=== TEST 26: a participant_identity that is not a string is refused
+=== TEST 28: a participant_identity that is not a string is refused
 --- config
     location = /token {
         livekit_token on;
@@ -648,7 +676,7 @@ livekit token: 400 invalid_type
 
 
 
-=== TEST 27: participant_attributes that are not an object are refused
+=== TEST 29: participant_attributes that are not an object are refused
 --- config
     location = /token {
         livekit_token on;
@@ -674,7 +702,7 @@ livekit token: 400 invalid_type
 
 
 
-=== TEST 28: an attribute value that is not a string is refused
+=== TEST 30: an attribute value that is not a string is refused
 --- config
     location = /token {
         livekit_token on;
@@ -700,7 +728,7 @@ livekit token: 400 invalid_type
 
 
 
-=== TEST 29: a room_config that is not an object is refused
+=== TEST 31: a room_config that is not an object is refused
 --- config
     location = /token {
         livekit_token on;
@@ -726,7 +754,7 @@ livekit token: 400 invalid_type
 
 
 
-=== TEST 30: a control character escaped in JSON is refused
+=== TEST 32: a control character escaped in JSON is refused
 --- config
     location = /token {
         livekit_token on;
@@ -752,7 +780,7 @@ livekit token: 400 control_character
 
 
 
-=== TEST 31: a POST without Content-Type gets 415
+=== TEST 33: a POST without Content-Type gets 415
 --- config
     location = /token {
         livekit_token on;
@@ -776,7 +804,7 @@ livekit token: 415 unsupported_media_type
 
 
 
-=== TEST 32: a POST with a form body gets 415
+=== TEST 34: a POST with a form body gets 415
 --- config
     location = /token {
         livekit_token on;
@@ -802,7 +830,7 @@ livekit token: 415 unsupported_media_type
 
 
 
-=== TEST 33: a content type that only starts like JSON gets 415
+=== TEST 35: a content type that only starts like JSON gets 415
 --- config
     location = /token {
         livekit_token on;
@@ -828,7 +856,7 @@ livekit token: 415 unsupported_media_type
 
 
 
-=== TEST 34: a body over client_max_body_size gets 413
+=== TEST 36: a body over client_max_body_size gets 413
 --- config
     location = /token {
         livekit_token on;
@@ -845,7 +873,7 @@ Content-Type: application/json
 
 
 
-=== TEST 35: a chunked body over client_max_body_size gets 413 too
+=== TEST 37: a chunked body over client_max_body_size gets 413 too
 --- config
     location = /token {
         livekit_token on;
