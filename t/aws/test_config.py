@@ -105,3 +105,33 @@ def test_the_debug_log_has_no_secret(site, proxy, nginx):
 def test_an_invalid_region_is_refused(site, nginx):
     refused(nginx, ssm_conf(site, "livekit_ssm_region us-east-1/x;"),
             'invalid livekit_ssm_region "us-east-1/x"')
+
+
+def test_a_key_file_made_unreadable_fails_the_reload_and_the_old_config_serves_on(nginx, tmp_path):
+    """Fault matrix: key file replaced by an unreadable one, then reload."""
+    secret = "k" * 40
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(f"devkey: {secret}\n")
+    n = nginx({}, f"livekit_keys_file {keys};\n"
+                  "livekit_url ws://127.0.0.1:7880;\n").start()
+    status, _, body = n.get()
+    assert status == 200 and verify(body["token"], secret)["iss"] == "devkey"
+    pids = n.workers()
+
+    # root reads any mode, so "unreadable" is a path that is no file
+    keys.unlink()
+    keys.mkdir()
+
+    r = n.test_config()
+    assert r.returncode != 0
+    assert f'livekit_keys_file: "{keys}" is empty or not a file' in r.stderr
+    assert secret not in r.stderr
+
+    n.reload()
+    n.wait_log("is empty or not a file")
+    time.sleep(0.5)
+    assert n.workers() == pids, "the reload must not replace the workers"
+    status, _, body = n.get()
+    assert status == 200, body
+    assert verify(body["token"], secret)["iss"] == "devkey"
+    assert secret not in n.log_text()
