@@ -8,13 +8,15 @@
 #                 (PORT=), livekit-server, demo page; Ctrl-C stops it
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
 #   make docker   docker/Dockerfile, where `docker info` works
+#   make bench    deps + module + benchmark of A/B/C/D (bench/README.md);
+#                 BENCH_QUICK=1: a 40 s smoke run
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
 NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
-.PHONY: all deps module test test-nginx test-node e2e run docker clean
+.PHONY: all deps module test test-nginx test-node e2e run docker bench clean
 
 all: module
 
@@ -40,6 +42,9 @@ e2e: deps module
 
 run: deps module
 	@scripts/run.sh
+
+bench: deps module
+	@bench/run.sh
 
 docker:
 	@if docker info >/dev/null 2>&1; then \
