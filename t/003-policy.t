@@ -10,18 +10,7 @@ no_long_string();
 no_shuffle();
 
 # every block signs with t/lib's key file unless it brings its own
-add_block_preprocessor(sub {
-    my $block = shift;
-    if (!defined $block->user_files) {
-        $block->set_value("user_files", ">>> keys.yaml\n" . keys_file());
-    }
-    if (!defined $block->http_config) {
-        $block->set_value("http_config",
-            "livekit_keys_file ../html/keys.yaml;\n"
-            . "livekit_api_key devkey;\n"
-            . "livekit_url ws://127.0.0.1:7880;\n");
-    }
-});
+add_block_preprocessor(\&LiveKitToken::default_keys);
 
 run_tests();
 

@@ -30,6 +30,23 @@ sub keys_file {
     return "devkey: $DEV_SECRET\notherkey: $OTHER_SECRET\n";
 }
 
+# a block preprocessor: t/lib's key file, devkey signing, unless the block
+# brings its own files or http_config
+sub default_keys {
+    my ($block) = @_;
+
+    if (!defined $block->user_files) {
+        $block->set_value("user_files", ">>> keys.yaml\n" . keys_file());
+    }
+
+    if (!defined $block->http_config) {
+        $block->set_value("http_config",
+            "livekit_keys_file ../html/keys.yaml;\n"
+            . "livekit_api_key devkey;\n"
+            . "livekit_url ws://127.0.0.1:7880;\n");
+    }
+}
+
 # claims($body): one line per fact, sorted; the token's age is checked
 # here (nbf within 60 s of now) and reported as ttl=exp-nbf.
 sub claims {
