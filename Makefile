@@ -8,6 +8,8 @@
 #                 (PORT=), livekit-server, demo page; Ctrl-C stops it
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
 #   make docker   docker/Dockerfile, where `docker info` works
+#   make test-valgrind   t/*.t under valgrind (Test::Nginx's valgrind mode)
+#   make test-asan       t/*.t with the module built with ASan + UBSan
 #   make bench    deps + module + benchmark of A/B/C/D (bench/README.md);
 #                 BENCH_QUICK=1: a 40 s smoke run
 
@@ -16,7 +18,8 @@ MODULE  := build/ngx_http_livekit_token_module.so
 NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
-.PHONY: all deps module test test-nginx test-node e2e run docker bench clean
+.PHONY: all deps module test test-nginx test-node e2e run docker bench clean \
+        test-valgrind test-asan
 
 all: module
 
@@ -42,6 +45,12 @@ e2e: deps module
 
 run: deps module
 	@scripts/run.sh
+
+test-valgrind: deps module
+	@scripts/test-valgrind.sh
+
+test-asan: deps
+	@scripts/test-asan.sh
 
 bench: deps module
 	@bench/run.sh

@@ -2,8 +2,9 @@
 # Runs the suites: t/*.t under Test::Nginx (or, when it is not installed,
 # the compatible runner in t/compat), the Node check of tokens with
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
-# livekit-server, Go participants, Chromium) and the SSM suite against moto.
-# `scripts/test.sh nginx|node|e2e|aws` runs one.
+# livekit-server, Go participants, Chromium), reload under load (t/load)
+# and the SSM suite against moto.  `scripts/test.sh nginx|load|node|e2e|aws`
+# runs one.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +38,10 @@ if [[ $what == all || $what == nginx ]]; then
         inc=(-I t/compat)
     fi
     run "Test::Nginx suites" prove "${inc[@]}" t/*.t
+fi
+
+if [[ $what == all || $what == load ]]; then
+    run "reload under load" t/load/run.sh
 fi
 
 if [[ $what == all || $what == node ]]; then

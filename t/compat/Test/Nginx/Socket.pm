@@ -30,7 +30,28 @@ package Test::Nginx::Socket;
 #   http_config, main_config, post_main_config, user_files, pipelined requests
 #   and non-regex response_body, as the real one does.
 #
-# DOES NOT COVER: valgrind/stap/check-leak/benchmark/HUP modes, http2/http3/
+#   valgrind mode (TEST_NGINX_USE_VALGRIND, TEST_NGINX_VALGRIND_EXIT_ON_FIRST_ERR)
+#     as in the real Util.pm: nginx runs in the foreground (`daemon off;`,
+#     master_process as configured, off by default) under
+#     `valgrind --num-callers=100 -q --tool=memcheck --leak-check=full
+#     --keep-debuginfo=yes --show-possibly-lost=no --gen-suppressions=all
+#     [--suppressions=valgrind.suppress]` when the variable is a number, or
+#     `valgrind -q $TEST_NGINX_USE_VALGRIND` when it holds options; it is
+#     stopped with SIGQUIT at the end of each block (so leaks are reported per
+#     block), and must_die blocks run without valgrind.  Unlike the real one
+#     (which leaves valgrind's output on the terminal for a human to read),
+#     valgrind's output is also CHECKED per block: every error record
+#     (Invalid read/write/free, uninitialised values, definitely lost, ...)
+#     fails the block with the record and its suppression.  Extension:
+#     TEST_NGINX_VALGRIND_MUST_DIE=1 runs must_die blocks under valgrind too
+#     (a configuration that fails is what `nginx -s reload` leaves behind in
+#     a running master), checked the same way.
+#   TEST_NGINX_LD_PRELOAD (prepended to LD_PRELOAD for nginx only, as in the
+#     real one).  Sanitizer reports (AddressSanitizer, LeakSanitizer,
+#     UndefinedBehaviorSanitizer `runtime error:`) in nginx's stderr or in
+#     error.log, while a block runs or while its nginx shuts down, fail the
+#     block, like the real one's "Assertion ... failed" check.
+# DOES NOT COVER: stap/check-leak/benchmark/HUP modes, http2/http3/
 #   curl, tcp_/udp_ mock servers, skip_*/todo sections, request packets with
 #   delays, TEST_NGINX_RANDOMIZE, Test::LongString diagnostics (plain is()).
 # KNOWN DIFFERENCES: if nginx fails to start in a block without must_die, the
@@ -64,7 +85,7 @@ use HTTP::Response ();
 use IO::Select ();
 use IO::Socket::INET ();
 use List::Util qw(shuffle min);
-use POSIX qw(EAGAIN SIGQUIT SIGKILL);
+use POSIX qw(EAGAIN SIGQUIT SIGKILL WNOHANG);
 use Scalar::Util qw(looks_like_number);
 use Time::HiRes qw(sleep);
 
@@ -109,6 +130,11 @@ our $NoShuffle           = $ENV{TEST_NGINX_NO_SHUFFLE} || 0;
 our $CheckAccumErrLog    = $ENV{TEST_NGINX_CHECK_ACCUM_ERR_LOG};
 our $LoadModules         = $ENV{TEST_NGINX_LOAD_MODULES};
 our $Verbose             = $ENV{TEST_NGINX_VERBOSE};
+our $UseValgrind         = $ENV{TEST_NGINX_USE_VALGRIND};
+our $ValgrindExitOnFirstErr = $ENV{TEST_NGINX_VALGRIND_EXIT_ON_FIRST_ERR};
+our $ValgrindMustDie     = $ENV{TEST_NGINX_VALGRIND_MUST_DIE};
+our $DaemonEnabled       = $UseValgrind ? 'off' : 'on';
+our ($ChildPid, $ChildOut, $ChildBlock);   # the nginx run in the foreground
 our ($RepeatEach, $NoRootLocation, $NoLongString, $ConfigPreamble) = (1, 0, 0, '');
 our (@EnvToNginx, @BlockPreprocessors, @CleanupHandlers, @TestCleanupHandlers,
      @ResponseBodyChecks);
@@ -178,7 +204,7 @@ sub is_str (@) {
     return Test::More::is($got, $expected, $desc);
 }
 
-sub bail_out (@) { cleanup(); Test::More::BAIL_OUT(@_) }
+sub bail_out (@) { cleanup(); stop_nginx_foreground(); Test::More::BAIL_OUT(@_) }
 
 sub parse_time ($) {
     my $tm = shift;
@@ -349,10 +375,13 @@ sub write_config_file {
         }
 _EOC_
     my $user = $> == 0 ? "user root;\n" : '';
+    # a must_die block dies while parsing its configuration, before it could
+    # daemonize; `daemon on` keeps one that does not die from hanging the run
+    my $daemon = defined $block->must_die ? 'on' : $DaemonEnabled;
     open my $out, '>', $ConfFile or bail_out("Can't open $ConfFile for writing: $!\n");
     print $out <<"_EOC_";
 worker_processes  $Workers;
-daemon on;
+daemon $daemon;
 master_process $MasterProcessEnabled;
 error_log $err_log $LogLevel;
 pid       $PidFile;
@@ -404,19 +433,172 @@ _EOC_
     close $out;
 }
 
+# the command line: nginx, under valgrind when asked, TEST_NGINX_LD_PRELOAD
+# prepended to LD_PRELOAD (as the real Util.pm builds it)
+sub nginx_command {
+    my ($valgrind) = @_;
+    my @cmd = ($NginxBinary, '-e', "$LogDir/error.log", '-p', "$ServRoot/", '-c', $ConfFile);
+    my $sh = join ' ', map { "'$_'" } @cmd;
+    if ($valgrind) {
+        my $opts;
+        if ($UseValgrind =~ /^\d+$/) {
+            $opts = "--tool=memcheck --leak-check=full --keep-debuginfo=yes "
+                  . "--show-possibly-lost=no";
+            if ($ValgrindExitOnFirstErr) {
+                if (`valgrind --help 2>&1` =~ /exit-on-first-error/) {
+                    $opts .= " --exit-on-first-error=yes --error-exitcode=1";
+                } else {
+                    warn "WARNING: valgrind does not support --exit-on-first-error option\n";
+                }
+            }
+            $opts = "--num-callers=100 -q $opts --gen-suppressions=all";
+            $opts .= " --suppressions=valgrind.suppress" if -f 'valgrind.suppress';
+        } else {
+            $opts = "-q $UseValgrind";
+        }
+        $sh = "valgrind $opts $sh";
+    }
+    # `env`, so that the shell's `exec` (valgrind mode) takes it too
+    $sh = qq!env LD_PRELOAD="${\ ld_preload()}" $sh! if defined ld_preload();
+    return $sh;
+}
+
+sub ld_preload {
+    return undef unless defined $ENV{TEST_NGINX_LD_PRELOAD};
+    my $pre = $ENV{TEST_NGINX_LD_PRELOAD};
+    $pre .= " $ENV{LD_PRELOAD}" if defined $ENV{LD_PRELOAD};
+    return $pre;
+}
+
 # runs nginx (it daemonizes); returns (wait status, stderr text, command)
 sub start_nginx {
-    my $block = shift;
-    my @cmd = ($NginxBinary, '-e', "$LogDir/error.log", '-p', "$ServRoot/", '-c', $ConfFile);
+    my ($block, $valgrind) = @_;
     my $errf = File::Temp->new;
-    my $sh = join(' ', map { "'$_'" } @cmd) . " >/dev/null 2>'" . $errf->filename . "'";
+    my $cmd = nginx_command($valgrind);
+    my $sh = "$cmd >/dev/null 2>'" . $errf->filename . "'";
     warn "command: $sh\n" if $Verbose;
     system($sh);
     my $status = $?;
     my $stderr = do { local $/; open my $in, '<', $errf->filename; <$in> } // '';
-    print STDERR $stderr unless defined $block->suppress_stderr;
+    print STDERR $stderr unless defined $block->suppress_stderr && !$valgrind;
+    check_memory_reports($block->name, [split /^/, $stderr], 'stderr');
+    check_valgrind_output($block->name, $stderr) if $valgrind;
     $StartedNginx = 1;
-    return ($status, $stderr, "@cmd");
+    return ($status, $stderr, $cmd);
+}
+
+# valgrind mode: nginx in the foreground (daemon off), a child of this
+# process, its stderr (where valgrind writes) in logs/valgrind.out.  Returns
+# '' once nginx has written its pid file (it listens by then), or what went
+# wrong.
+sub start_nginx_foreground {
+    my $block = shift;
+    my $cmd = nginx_command(1);
+    $ChildOut = "$LogDir/valgrind.out";
+    warn "command: $cmd\n" if $Verbose;
+    warn $block->name, "\n";      # the real one names each block on stderr too
+    my $pid = fork;
+    bail_out($block->name . " - fork() failed: $!") unless defined $pid;
+    if ($pid == 0) {
+        setpgrp;
+        Test::More->builder->no_ending(1);
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', $ChildOut;
+        exec '/bin/sh', '-c', "exec $cmd" or POSIX::_exit(127);
+    }
+    ($ChildPid, $ChildBlock) = ($pid, $block);
+    $StartedNginx = 1;
+    my $limit = 30 + 10 * $Timeout;
+    for (my $t = 0; $t < $limit; $t += 0.05) {
+        return '' if -s $PidFile;
+        if (waitpid($pid, WNOHANG) == $pid) {
+            my $st = $?;
+            undef $ChildPid;
+            my $out = read_file($ChildOut);
+            print STDERR $out;
+            check_valgrind_output($block->name, $out);
+            return "nginx exited with status $st: $out";
+        }
+        sleep 0.05;
+    }
+    stop_nginx_foreground();
+    return "no pid file after $limit s";
+}
+
+# SIGQUIT, then wait for valgrind's leak check; its output checked
+sub stop_nginx_foreground {
+    my $pid = $ChildPid or return;
+    my $name = $ChildBlock ? $ChildBlock->name : 'END';
+    undef $ChildPid;
+    kill SIGQUIT, $pid;
+    my $limit = 30 + 10 * $Timeout;
+    my $t = 0;
+    while (waitpid($pid, WNOHANG) == 0) {
+        if (($t += 0.05) > $limit) {
+            warn "$name - timeout when waiting for the process $pid to exit\n";
+            kill SIGKILL, -$pid;
+            waitpid($pid, 0);
+            last;
+        }
+        sleep 0.05;
+    }
+    my $st = $?;
+    my $out = read_file($ChildOut);
+    print STDERR $out;
+    if ($st & 127) {
+        fail("$name - nginx under valgrind ended by signal " . ($st & 127));
+    }
+    check_valgrind_output($name, $out);
+    unlink $PidFile;    # gone after a clean exit; not after SIGKILL
+}
+
+sub read_file {
+    my $f = shift;
+    open my $in, '<', $f or return '';
+    local $/;
+    return <$in> // '';
+}
+
+# valgrind's output (it writes only errors with -q): every record that is not
+# a "Warning:" fails the block, with the suppression valgrind generated
+sub check_valgrind_output {
+    my ($name, $text) = @_;
+    return unless defined $text && $text =~ /^==\d+== /m;
+    my (@records, $cur, $supp);
+    for my $line (split /^/, $text) {
+        if ($supp) {                                  # the suppression
+            push @{ $records[-1] }, $line if @records;
+            $supp = 0 if $line =~ /^\}\s*$/;
+        } elsif ($line =~ /^==\d+== ?(.*)$/s) {
+            my $body = $1;
+            if ($body =~ /^\s*$/) { undef $cur; next }
+            if (!$cur) { $cur = [$line]; push @records, $cur }
+            else { push @$cur, $line }
+        } elsif ($line =~ /^\{\s*$/) {
+            $supp = 1;
+            undef $cur;
+            push @{ $records[-1] }, $line if @records;
+        }
+    }
+    for my $r (@records) {
+        my ($first) = $r->[0] =~ /^==\d+== (.*)/;
+        if ($first =~ /^Warning:/) {
+            Test::More::diag("$name - valgrind: $first");
+            next;
+        }
+        fail("$name - valgrind: $first\n" . join('', @$r));
+    }
+}
+
+# AddressSanitizer / LeakSanitizer / UndefinedBehaviorSanitizer reports
+my $SanitizerRe = qr/(?:ERROR|SUMMARY): (?:Address|Leak|Thread|Memory|UndefinedBehavior)Sanitizer|AddressSanitizer:DEADLYSIGNAL|^\S+:\d+:\d+: runtime error: /;
+sub check_memory_reports {
+    my ($name, $lines, $where) = @_;
+    my @hit = grep { $lines->[$_] =~ $SanitizerRe } 0 .. $#$lines;
+    return unless @hit;
+    my $from = $hit[0];
+    my $to = min($from + 60, $#$lines);
+    fail("$name - sanitizer report in $where:\n" . join '', @$lines[$from .. $to]);
 }
 
 # --------------------------------- the run ----------------------------------
@@ -465,6 +647,7 @@ sub run_test ($) {
     } else {
         $PrevConfig = $config;
         stop_nginx();
+        check_prev_block_memory_reports();
         check_prev_block_shutdown_error_log();
         setup_server_root();
         write_user_files($block);
@@ -476,7 +659,7 @@ sub run_test ($) {
         $ErrLogFilePos = 0;
         if (defined $must_die) {
             for my $i (0 .. $RepeatEach - 1) {
-                my ($status) = start_nginx($block);
+                my ($status) = start_nginx($block, $UseValgrind && $ValgrindMustDie);
                 my $exit = $status >> 8;
                 if ($status == -1) {
                     fail("$name - failed to execute the nginx command line");
@@ -496,16 +679,24 @@ sub run_test ($) {
             }
             return;
         }
-        my ($status, $stderr, $cmd);
-        for (my $waited = 0; ; $waited += 0.2) {
-            ($status, $stderr, $cmd) = start_nginx($block);
-            last if $status == 0 || $stderr !~ /Address already in use/ || $waited > 5;
-            sleep 0.2;
-        }
-        if ($status != 0) {
-            fail("$name - Cannot start nginx using command \"$cmd\" "
-                 . "(status code $status): $stderr");
-            return;
+        if ($UseValgrind) {
+            my $err = start_nginx_foreground($block);
+            if ($err ne '') {
+                fail("$name - Cannot start nginx under valgrind: $err");
+                return;
+            }
+        } else {
+            my ($status, $stderr, $cmd);
+            for (my $waited = 0; ; $waited += 0.2) {
+                ($status, $stderr, $cmd) = start_nginx($block);
+                last if $status == 0 || $stderr !~ /Address already in use/ || $waited > 5;
+                sleep 0.2;
+            }
+            if ($status != 0) {
+                fail("$name - Cannot start nginx using command \"$cmd\" "
+                     . "(status code $status): $stderr");
+                return;
+            }
         }
         sleep $TestNginxSleep;
     }
@@ -515,12 +706,28 @@ sub run_test ($) {
         write_user_files($block) if $i > 1;
         run_test_helper($block, $i - 1);
     }
+    # like the real one: under valgrind nginx stops after each block, so
+    # that its leaks are reported (and checked) for this block
+    stop_nginx_foreground() if $UseValgrind;
+}
+
+# what the previous block's nginx wrote to error.log while it shut down
+sub check_prev_block_memory_reports {
+    my $b = $PrevBlock or return;
+    open my $in, '<', $ErrLogFile or return;
+    seek $in, $ErrLogFilePos, 0 if $ErrLogFilePos && !$CheckAccumErrLog;
+    my @lines = <$in>;
+    check_memory_reports($b->name, \@lines, 'error.log (shutdown)');
 }
 
 END {
     local $?;
     cleanup();
-    stop_nginx() if $StartedNginx && !$ENV{TEST_NGINX_NO_CLEAN};
+    stop_nginx_foreground();
+    if ($StartedNginx && !$ENV{TEST_NGINX_NO_CLEAN}) {
+        stop_nginx();
+        check_prev_block_memory_reports();
+    }
     check_prev_block_shutdown_error_log();
 }
 
@@ -963,6 +1170,7 @@ sub check_error_log {
             fail("$name - $l\n");
         }
     }
+    check_memory_reports($name, $lines, 'error.log');
     return if defined $block->ignore_response || defined $block->must_die;
     for my $sec (qw(access_log no_access_log)) {
         my $pats = $block->$sec;
