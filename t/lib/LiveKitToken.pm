@@ -31,9 +31,16 @@ sub keys_file {
 }
 
 # a block preprocessor: t/lib's key file, devkey signing, unless the block
-# brings its own files or http_config
+# brings its own files or http_config; and in every block, the error log
+# (written at debug level) must hold neither secret nor any token
 sub default_keys {
     my ($block) = @_;
+
+    my $never = join "\n", $DEV_SECRET, $OTHER_SECRET,
+                           'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.';
+    my $no = $block->no_error_log;
+    $no =~ s/\n*\z/\n/ if defined $no;
+    $block->set_value("no_error_log", defined $no ? "$no$never" : $never);
 
     if (!defined $block->user_files) {
         $block->set_value("user_files", ">>> keys.yaml\n" . keys_file());
