@@ -10,6 +10,7 @@
 #   make docker   docker/Dockerfile, where `docker info` works
 #   make test-valgrind   t/*.t under valgrind (Test::Nginx's valgrind mode)
 #   make test-asan       t/*.t with the module built with ASan + UBSan
+#   make fuzz     libFuzzer harnesses for every parser (FUZZ_SECONDS=60 each)
 #   make bench    deps + module + benchmark of A/B/C/D (bench/README.md);
 #                 BENCH_QUICK=1: a 40 s smoke run
 
@@ -19,7 +20,7 @@ NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node e2e run docker bench clean \
-        test-valgrind test-asan
+        test-valgrind test-asan fuzz
 
 all: module
 
@@ -51,6 +52,9 @@ test-valgrind: deps module
 
 test-asan: deps
 	@scripts/test-asan.sh
+
+fuzz: deps
+	@scripts/fuzz.sh
 
 bench: deps module
 	@bench/run.sh

@@ -3,7 +3,8 @@
 # the compatible runner in t/compat), the Node check of tokens with
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
 # livekit-server, Go participants, Chromium), reload under load (t/load)
-# and the SSM suite against moto.  `scripts/test.sh nginx|load|node|e2e|aws`
+# the SSM suite against moto, and each libFuzzer harness briefly (5 s;
+# `make fuzz` runs them longer).  `scripts/test.sh nginx|load|node|e2e|aws|fuzz`
 # runs one.
 set -uo pipefail
 
@@ -20,11 +21,18 @@ passed=0
 failed=0
 failures=()
 
+skipped=0
+
 run() {
-    local name=$1; shift
+    local name=$1 rc; shift
     echo "=== $name: $*"
-    if "$@"; then
+    "$@"
+    rc=$?
+    if ((rc == 0)); then
         passed=$((passed + 1))
+    elif ((rc == 77)); then
+        echo "=== $name: skipped (cannot run on this machine, see above)"
+        skipped=$((skipped + 1))
     else
         failed=$((failed + 1))
         failures+=("$name")
@@ -56,9 +64,14 @@ if [[ $what == all || $what == aws ]]; then
     run "SSM key source (moto, t/aws)" scripts/ssm-test.sh
 fi
 
+if [[ $what == all || $what == fuzz ]]; then
+    run "fuzz (libFuzzer, ${FUZZ_SECONDS:-5} s each)" \
+        env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" scripts/fuzz.sh
+fi
+
 echo
 if ((failed)); then
     echo "failed suites: ${failures[*]}"
 fi
-echo "suites: $passed passed, $failed failed"
+echo "suites: $passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -477,6 +477,10 @@ ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
     u_char    *p, *last, *q;
     uint32_t   u;
 
+    if (s->len == 0) {
+        return NGX_OK;          /* s->data may be NULL */
+    }
+
     p = s->data;
     last = p + s->len;
 
