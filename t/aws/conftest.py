@@ -134,7 +134,7 @@ def moto(tmp_path_factory):
 class Proxy:
     """Forwards to moto; counts calls by operation; injects faults."""
 
-    def __init__(self, upstream_port):
+    def __init__(self, upstream_port, port=0):
         self.upstream_port = upstream_port
         self.lock = threading.Lock()
         self.calls = []
@@ -198,6 +198,17 @@ class Proxy:
                                                     "is expired"}
                 elif kind == "malformed":
                     status, data = 200, None
+                elif kind == "truncated":
+                    # promises more than it sends, then closes
+                    raw = b'{"Parameters": [{"Name": "/x", "Value": "'
+                    self.send_response(200)
+                    self.send_header("Content-Type",
+                                     "application/x-amz-json-1.1")
+                    self.send_header("Content-Length", str(len(raw) + 100))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                    self.close_connection = True
+                    return
                 else:
                     raise ValueError(kind)
                 raw = b'{"Parameters": [ {"Name": ' if data is None \
@@ -210,7 +221,8 @@ class Proxy:
 
             do_GET = do_POST = do_PUT = do_any
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                                      Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -285,10 +297,12 @@ class Site:
 
     def env(self, proxy):
         """The environment of an nginx that uses this user's keys."""
-        return {"AWS_ACCESS_KEY_ID": self.key_id,
-                "AWS_SECRET_ACCESS_KEY": self.key_secret,
-                "AWS_ENDPOINT_URL_SSM": proxy.url,
-                "AWS_REGION": REGION}
+        env = {"AWS_ACCESS_KEY_ID": self.key_id,
+               "AWS_SECRET_ACCESS_KEY": self.key_secret,
+               "AWS_REGION": REGION}
+        if proxy:
+            env["AWS_ENDPOINT_URL_SSM"] = proxy.url
+        return env
 
     def role(self, name):
         """A role allowed to read the parameters, that anyone may assume."""

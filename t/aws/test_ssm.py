@@ -218,3 +218,32 @@ def test_the_status_location_shows_the_ssm_state_without_values(site, proxy, ngi
     assert keys["ssm"]["credentials"].startswith("environment")
     assert site.secret not in text
     assert env["AWS_SECRET_ACCESS_KEY"] not in text
+
+
+def test_a_truncated_answer_fails_the_fetch_then_recovers(site, proxy, nginx):
+    proxy.faults = ["truncated"] * 3
+    n = nginx(site.env(proxy), ssm_conf(site)).start()
+    n.wait_log("livekit ssm: GetParameters", timeout=30)
+    pids = n.workers()
+    assert n.get()[0] == 503
+    assert n.get()[1].get("Retry-After")
+    recovers(n, site, pids)
+
+
+def test_connection_refused_then_recovers_when_the_endpoint_comes_up(site, moto, nginx):
+    from conftest import Proxy, free_port
+    port = free_port()
+    env = site.env(proxy=None)
+    env["AWS_ENDPOINT_URL_SSM"] = f"http://127.0.0.1:{port}"   # nobody there
+    n = nginx(env, ssm_conf(site)).start()
+    n.wait_log("livekit ssm: GetParameters", timeout=30)
+    pids = n.workers()
+    status, headers, body = n.get()
+    assert status == 503 and headers.get("Retry-After")
+    assert body["error"] == "keys_not_loaded"
+    # the endpoint comes up on the same port: tokens without a reload
+    up = Proxy(moto.port, port)
+    try:
+        recovers(n, site, pids)
+    finally:
+        up.server.shutdown()
