@@ -309,3 +309,64 @@ def test_an_expired_token_answer_gets_new_credentials_and_retries(site, proxy, n
     assert len(stub.requests) == 2, "credentials were not fetched again"
     assert n.error_lines() == []
     stub.close()
+
+
+
+def test_instance_metadata_down_gives_503_and_a_log_line(site, proxy, nginx):
+    """Fault matrix: nothing listens at the metadata endpoint."""
+    from conftest import free_port
+    env = {"AWS_ENDPOINT_URL_SSM": proxy.url, "AWS_REGION": REGION,
+           "AWS_EC2_METADATA_DISABLED": "false",
+           "AWS_EC2_METADATA_SERVICE_ENDPOINT":
+               f"http://127.0.0.1:{free_port()}"}
+    n = nginx(env, ssm_conf(site)).start()
+    n.wait_log("instance metadata")
+    t0 = time.time()
+    status, headers, body = n.get()
+    assert status == 503 and headers.get("Retry-After")
+    assert time.time() - t0 < 1.0, "a 503 must not wait for the metadata service"
+    assert proxy.count() == 0
+
+
+def test_slow_instance_metadata_gives_503_then_tokens_when_it_answers(site, proxy, nginx):
+    """Fault matrix: the metadata service answers slower than its 1 s
+    timeout, then normally; other locations are served all along, and the
+    same workers sign once it answers, without a reload."""
+    c = site.temporary_credentials(f"ec2slow-{site.user}")
+    role = "slow-role"
+    delay = {"s": 3.0}
+
+    def handle(method, path, headers, body):
+        time.sleep(delay["s"])
+        if path == "/latest/api/token":
+            return 200, "tok"
+        if path == "/latest/meta-data/iam/security-credentials/":
+            return 200, role
+        if path == f"/latest/meta-data/iam/security-credentials/{role}":
+            return 200, creds_json(c)
+        return 404, ""
+
+    stub = Stub(handle)
+    env = {"AWS_ENDPOINT_URL_SSM": proxy.url, "AWS_REGION": REGION,
+           "AWS_EC2_METADATA_DISABLED": "false",
+           "AWS_EC2_METADATA_SERVICE_ENDPOINT": stub.url}
+    n = nginx(env, ssm_conf(site),
+              extra_locations="location = /other { return 200 'other'; }",
+              secret_values=(c["SecretAccessKey"], c["SessionToken"]))
+    n.start()
+    pids = n.workers()
+    t0 = time.time()
+    assert n.get()[0] == 503
+    assert time.time() - t0 < 1.0
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", n.port, timeout=5)
+    conn.request("GET", "/other")
+    assert conn.getresponse().status == 200
+    conn.close()
+    n.wait_log("instance metadata", timeout=30)
+
+    delay["s"] = 0.0
+    _, _, body = n.wait_status(200, timeout=40)
+    assert verify(body["token"], site.secret)
+    assert n.workers() == pids
+    stub.close()
