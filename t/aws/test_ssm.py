@@ -247,3 +247,39 @@ def test_connection_refused_then_recovers_when_the_endpoint_comes_up(site, moto,
         recovers(n, site, pids)
     finally:
         up.server.shutdown()
+
+
+def test_reloads_under_load_keep_tokens_and_the_one_call_per_reload_budget(site, proxy, nginx):
+    """Ten reloads, one a second, while two clients ask for tokens without
+    pause: every answer is 200 and signed with the SSM secret, and SSM sees
+    at most one GetParameters per reload plus the first."""
+    import threading
+    n = nginx(site.env(proxy), ssm_conf(site, refresh="1h"),
+              workers=2).start()
+    n.wait_status(200)
+    stop = threading.Event()
+    results = {"ok": 0, "bad": []}
+    lock = threading.Lock()
+
+    def client():
+        while not stop.is_set():
+            status, _, body = n.get()
+            with lock:
+                if status == 200 and verify(body["token"], site.secret):
+                    results["ok"] += 1
+                else:
+                    results["bad"].append((status, body))
+
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for _ in range(10):
+        time.sleep(1.0)
+        n.reload()
+    time.sleep(2.0)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert results["bad"] == [], results["bad"][:3]
+    assert results["ok"] > 100
+    assert proxy.count() <= 11, proxy.count()
