@@ -107,7 +107,9 @@ def test_5xx_fails_the_fetch_after_3_attempts_then_recovers(site, proxy, nginx):
 
 
 def test_a_timeout_fails_the_fetch_then_recovers(site, proxy, nginx):
-    proxy.faults = ["hang"] * 3
+    # two fetches' worth, so the retry after backoff cannot have succeeded
+    # by the time the 503 is checked
+    proxy.faults = ["hang"] * 6
     proxy.hang_seconds = 2.0
     n = nginx(site.env(proxy), ssm_conf(site)).start()
     n.wait_log("timed out", timeout=30)
@@ -221,7 +223,7 @@ def test_the_status_location_shows_the_ssm_state_without_values(site, proxy, ngi
 
 
 def test_a_truncated_answer_fails_the_fetch_then_recovers(site, proxy, nginx):
-    proxy.faults = ["truncated"] * 3
+    proxy.faults = ["truncated"] * 6        # two fetches' worth, as above
     n = nginx(site.env(proxy), ssm_conf(site)).start()
     n.wait_log("livekit ssm: GetParameters", timeout=30)
     pids = n.workers()
