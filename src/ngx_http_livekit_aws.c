@@ -52,6 +52,16 @@ typedef struct {
 } ngx_http_livekit_aws_http_t;
 
 
+/* an IMDSv2 GET: the session token, then requests that carry it */
+
+typedef struct {
+    char                          token[1024];
+    char                          hdr[1100];
+    char                          url[768];
+    ngx_http_livekit_aws_http_t  *h;
+} ngx_http_livekit_aws_imds_t;
+
+
 static ngx_int_t ngx_http_livekit_aws_profile_file(ngx_conf_t *cf,
     ngx_http_livekit_aws_conf_t *ac, char *file, ngx_uint_t config,
     ngx_uint_t *found);
@@ -70,6 +80,9 @@ static ngx_int_t ngx_http_livekit_aws_container(
     ngx_http_livekit_ssm_fetch_t *f);
 static ngx_int_t ngx_http_livekit_aws_imds_token(
     ngx_http_livekit_ssm_fetch_t *f, char *token, size_t size);
+static ngx_int_t ngx_http_livekit_aws_imds_open(
+    ngx_http_livekit_ssm_fetch_t *f, ngx_http_livekit_aws_imds_t *m);
+static void ngx_http_livekit_aws_imds_close(ngx_http_livekit_aws_imds_t *m);
 static ngx_int_t ngx_http_livekit_aws_imds(ngx_http_livekit_ssm_fetch_t *f);
 static ngx_int_t ngx_http_livekit_aws_imds_region(
     ngx_http_livekit_ssm_fetch_t *f, char *region, size_t size);
@@ -1166,42 +1179,75 @@ ngx_http_livekit_aws_imds_token(ngx_http_livekit_ssm_fetch_t *f, char *token,
 
 
 static ngx_int_t
-ngx_http_livekit_aws_imds(ngx_http_livekit_ssm_fetch_t *f)
+ngx_http_livekit_aws_imds_open(ngx_http_livekit_ssm_fetch_t *f,
+    ngx_http_livekit_aws_imds_t *m)
 {
-    char                          token[1024], hdr[1100], url[768];
-    char                          role[256];
-    size_t                        n;
-    ngx_int_t                     rc;
-    ngx_http_livekit_aws_http_t  *h;
+    ngx_int_t  rc;
 
-    rc = ngx_http_livekit_aws_imds_token(f, token, sizeof(token));
+    rc = ngx_http_livekit_aws_imds_token(f, m->token, sizeof(m->token));
     if (rc != NGX_OK) {
         return rc;
     }
 
-    h = calloc(1, sizeof(ngx_http_livekit_aws_http_t));
-    if (h == NULL) {
+    m->h = calloc(1, sizeof(ngx_http_livekit_aws_http_t));
+    if (m->h == NULL) {
+        OPENSSL_cleanse(m->token, sizeof(m->token));
         ngx_http_livekit_aws_fail(f, "instance metadata: out of memory");
         return NGX_ERROR;
     }
 
-    ngx_snprintf((u_char *) hdr, sizeof(hdr) - 1,
-                 "X-aws-ec2-metadata-token: %s%Z", token);
-    ngx_snprintf((u_char *) url, sizeof(url) - 1,
+    ngx_snprintf((u_char *) m->hdr, sizeof(m->hdr) - 1,
+                 "X-aws-ec2-metadata-token: %s%Z", m->token);
+
+    m->h->method = "GET";
+    m->h->url = m->url;
+    m->h->timeout = NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT;
+    m->h->headers = curl_slist_append(NULL, m->hdr);
+
+    if (m->h->headers == NULL) {
+        ngx_http_livekit_aws_imds_close(m);
+        ngx_http_livekit_aws_fail(f, "instance metadata: out of memory");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_livekit_aws_imds_close(ngx_http_livekit_aws_imds_t *m)
+{
+    OPENSSL_cleanse(m->token, sizeof(m->token));
+    OPENSSL_cleanse(m->hdr, sizeof(m->hdr));
+    curl_slist_free_all(m->h->headers);
+    ngx_http_livekit_aws_http_wipe(m->h);
+    free(m->h);
+}
+
+
+static ngx_int_t
+ngx_http_livekit_aws_imds(ngx_http_livekit_ssm_fetch_t *f)
+{
+    char                          role[256];
+    char                         *url;
+    size_t                        n;
+    ngx_int_t                     rc;
+    ngx_http_livekit_aws_http_t  *h;
+    ngx_http_livekit_aws_imds_t   m;
+
+    rc = ngx_http_livekit_aws_imds_open(f, &m);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    h = m.h;
+    url = m.url;
+
+    ngx_snprintf((u_char *) url, sizeof(m.url) - 1,
                  "%s/latest/meta-data/iam/security-credentials/%Z",
                  f->conf->imds_endpoint);
 
-    h->method = "GET";
-    h->url = url;
-    h->timeout = NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT;
-    h->headers = curl_slist_append(NULL, hdr);
-
     rc = NGX_ERROR;
-
-    if (h->headers == NULL) {
-        ngx_http_livekit_aws_fail(f, "instance metadata: out of memory");
-        goto done;
-    }
 
     if (ngx_http_livekit_aws_http(h) != NGX_OK) {
         ngx_http_livekit_aws_fail(f, "instance metadata: GET %s failed: %s",
@@ -1230,7 +1276,7 @@ ngx_http_livekit_aws_imds(ngx_http_livekit_ssm_fetch_t *f)
         goto done;
     }
 
-    ngx_snprintf((u_char *) url, sizeof(url) - 1,
+    ngx_snprintf((u_char *) url, sizeof(m.url) - 1,
                  "%s/latest/meta-data/iam/security-credentials/%s%Z",
                  f->conf->imds_endpoint, role);
 
@@ -1260,11 +1306,7 @@ ngx_http_livekit_aws_imds(ngx_http_livekit_ssm_fetch_t *f)
 
 done:
 
-    OPENSSL_cleanse(token, sizeof(token));
-    OPENSSL_cleanse(hdr, sizeof(hdr));
-    curl_slist_free_all(h->headers);
-    ngx_http_livekit_aws_http_wipe(h);
-    free(h);
+    ngx_http_livekit_aws_imds_close(&m);
 
     return rc;
 }
@@ -1274,42 +1316,28 @@ static ngx_int_t
 ngx_http_livekit_aws_imds_region(ngx_http_livekit_ssm_fetch_t *f,
     char *region, size_t size)
 {
-    char                          token[1024], hdr[1100], url[512];
     ngx_int_t                     rc;
     ngx_http_livekit_aws_http_t  *h;
+    ngx_http_livekit_aws_imds_t   m;
 
-    rc = ngx_http_livekit_aws_imds_token(f, token, sizeof(token));
+    rc = ngx_http_livekit_aws_imds_open(f, &m);
     if (rc != NGX_OK) {
         ngx_http_livekit_aws_fail(f, "no AWS region: not configured, and "
                                   "instance metadata gave no session token");
         return rc;
     }
 
-    h = calloc(1, sizeof(ngx_http_livekit_aws_http_t));
-    if (h == NULL) {
-        ngx_http_livekit_aws_fail(f, "instance metadata: out of memory");
-        return NGX_ERROR;
-    }
+    h = m.h;
 
-    ngx_snprintf((u_char *) hdr, sizeof(hdr) - 1,
-                 "X-aws-ec2-metadata-token: %s%Z", token);
-    ngx_snprintf((u_char *) url, sizeof(url) - 1,
+    ngx_snprintf((u_char *) m.url, sizeof(m.url) - 1,
                  "%s/latest/meta-data/placement/region%Z",
                  f->conf->imds_endpoint);
 
-    h->method = "GET";
-    h->url = url;
-    h->timeout = NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT;
-    h->headers = curl_slist_append(NULL, hdr);
-
     rc = NGX_ERROR;
 
-    if (h->headers == NULL) {
-        ngx_http_livekit_aws_fail(f, "instance metadata: out of memory");
-
-    } else if (ngx_http_livekit_aws_http(h) != NGX_OK) {
+    if (ngx_http_livekit_aws_http(h) != NGX_OK) {
         ngx_http_livekit_aws_fail(f, "no AWS region: GET %s failed: %s",
-                                  url, h->curl_error);
+                                  m.url, h->curl_error);
         rc = NGX_AGAIN;
 
     } else if (h->status != 200 || h->resp_len == 0
@@ -1318,17 +1346,13 @@ ngx_http_livekit_aws_imds_region(ngx_http_livekit_ssm_fetch_t *f,
                   != NGX_OK)
     {
         ngx_http_livekit_aws_fail(f, "no AWS region: GET %s answered "
-                                  "HTTP %l", url, h->status);
+                                  "HTTP %l", m.url, h->status);
 
     } else {
         rc = NGX_OK;
     }
 
-    OPENSSL_cleanse(token, sizeof(token));
-    OPENSSL_cleanse(hdr, sizeof(hdr));
-    curl_slist_free_all(h->headers);
-    ngx_http_livekit_aws_http_wipe(h);
-    free(h);
+    ngx_http_livekit_aws_imds_close(&m);
 
     return rc;
 }

@@ -140,7 +140,6 @@ typedef struct {
 #if (NGX_PCRE)
     ngx_regex_t                *room_pattern;
 #endif
-    ngx_str_t                   room_pattern_src;
 
     size_t                      metadata_max;
 } ngx_http_livekit_token_loc_conf_t;

@@ -646,7 +646,6 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
      *     conf->keys_file = { 0, NULL };
      *     conf->api_key = { 0, NULL };
      *     conf->keyset = NULL;
-     *     conf->room_pattern_src = { 0, NULL };
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -705,12 +704,7 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->attributes, prev->attributes, NULL);
 
 #if (NGX_PCRE)
-    if (conf->room_pattern == NGX_CONF_UNSET_PTR) {
-        conf->room_pattern = prev->room_pattern;
-        conf->room_pattern_src = prev->room_pattern_src;
-    }
-
-    ngx_conf_merge_ptr_value(conf->room_pattern, NULL, NULL);
+    ngx_conf_merge_ptr_value(conf->room_pattern, prev->room_pattern, NULL);
 #endif
 
     ngx_conf_merge_size_value(conf->metadata_max, prev->metadata_max, 4096);
@@ -968,7 +962,6 @@ ngx_http_livekit_token_room_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     lcf->room_pattern = rc.regex;
-    lcf->room_pattern_src = value[1];
 
     return NGX_CONF_OK;
 
