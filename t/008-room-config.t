@@ -474,4 +474,4 @@ holds "streamOutputs"
     }
 --- must_die
 --- error_log
-"livekit_token_agents" directive takes either "*" or agent names
+invalid value "*" in "livekit_token_agents": an agent name is 1 to 256 bytes

@@ -158,7 +158,7 @@ Allow: GET, POST
     }
 --- must_die
 --- error_log
-invalid origin "https://app.example.com/" in "livekit_token_cors_origins"
+invalid value "https://app.example.com/" in "livekit_token_cors_origins": write an origin
 
 
 
@@ -166,8 +166,8 @@ invalid origin "https://app.example.com/" in "livekit_token_cors_origins"
 --- config
     location = /token {
         livekit_token on;
-        livekit_token_cors_origins * https://app.example.com;
+        livekit_token_cors_origins https://app.example.com *;
     }
 --- must_die
 --- error_log
-"livekit_token_cors_origins" directive takes either "*" or origins
+invalid value "*" in "livekit_token_cors_origins"
