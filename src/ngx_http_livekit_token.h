@@ -9,6 +9,7 @@
  *   _request.c  what the client asked for (GET query / POST JSON), checked;
  *   _room_config.c  which roomConfig a token may carry;
  *   _cors.c     cross-origin requests (livekit_token_cors_origins);
+ *   _reply.c    JSON replies and errors, response headers;
  *   _jwt.c      claims and the HS256 signature;
  *   _status.c   counters in shared memory and livekit_token_status;
  *   _ssm.c      the SSM Parameter Store key source (a second module, for
@@ -279,6 +280,13 @@ ngx_int_t ngx_http_livekit_cors_preflight(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_error_t *err);
 ngx_int_t ngx_http_livekit_cors_headers(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf);
+
+/* _reply.c */
+ngx_int_t ngx_http_livekit_reply(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b);
+ngx_int_t ngx_http_livekit_reply_error(ngx_http_request_t *r,
+    ngx_http_livekit_error_t *err);
+void ngx_http_livekit_reply_log(ngx_http_request_t *r, ngx_log_t *log);
 ngx_int_t ngx_http_livekit_header_out(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 
@@ -291,6 +299,8 @@ ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
     ngx_http_livekit_keyset_t *ks);
 
 /* _request.c */
+ngx_int_t ngx_http_livekit_request_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body);
 ngx_int_t ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err);
 ngx_int_t ngx_http_livekit_claims_from_json(ngx_http_request_t *r,

@@ -4,7 +4,7 @@
  *
  * Owns: livekit_token_cors_origins, the answer to a preflight (OPTIONS
  * with Origin) and the Access-Control-Allow-Origin and Vary headers of
- * every reply, and adding a response header.  The origin a reply names is the configuration's copy, never
+ * every reply.  The origin a reply names is the configuration's copy, never
  * the client's bytes.  Without the directive nothing here runs and the
  * location stays same-origin (OPTIONS is 405 like any other method).
  * Does not own: the replies themselves (_module.c).
@@ -211,29 +211,4 @@ ngx_http_livekit_cors_match(ngx_http_request_t *r,
     }
 
     return ngx_http_livekit_vocab_find(lcf->cors_origins->elts, &sent->value);
-}
-
-
-/* adds a response header; "name" and "value" must outlive the request */
-
-ngx_int_t
-ngx_http_livekit_header_out(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value = *value;
-
-    return NGX_OK;
 }
