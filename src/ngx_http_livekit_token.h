@@ -12,6 +12,7 @@
  *   _reply.c    JSON replies and errors, response headers;
  *   _jwt.c      claims and the HS256 signature;
  *   _status.c   counters in shared memory and livekit_token_status;
+ *   _webhook.c  LiveKit webhooks verified before they are passed on;
  *   _ssm.c      the SSM Parameter Store key source (a second module, for
  *               its http-level directives), _aws.c its AWS client.
  */
@@ -105,6 +106,11 @@ typedef enum {
     NGX_HTTP_LIVEKIT_TOKEN_TOO_LARGE,
     NGX_HTTP_LIVEKIT_BODY_TOO_LARGE,
     NGX_HTTP_LIVEKIT_ORIGIN_NOT_ALLOWED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_UNSIGNED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_BAD_SIGNATURE,
+    NGX_HTTP_LIVEKIT_WEBHOOK_EXPIRED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH,
+    NGX_HTTP_LIVEKIT_WEBHOOK_UNKNOWN_KEY,
     NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED,
     NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE,
     NGX_HTTP_LIVEKIT_KEYS_NOT_LOADED,
@@ -213,6 +219,9 @@ typedef struct {
     ngx_array_t                *cors_origins; /* of ngx_str_t */
     ngx_flag_t                  cors_any;
 
+    ngx_flag_t                  webhook;      /* livekit_webhook */
+    ngx_array_t                *webhook_keys; /* of keyset pointers */
+
     ngx_str_t                   video_head;   /* precomputed grant JSON */
     ngx_str_t                   video_tail;   /* and the claims after it */
 
@@ -236,6 +245,14 @@ typedef struct {
     json_t                     *room_config;  /* the client's, then what
                                                  is signed; NULL: none */
 } ngx_http_livekit_claims_t;
+
+
+/* a token someone else signed, split (_jwt.c) */
+typedef struct {
+    ngx_str_t                   signed_part;  /* header.payload */
+    ngx_str_t                   signature;    /* decoded */
+    json_t                     *claims;
+} ngx_http_livekit_jwt_t;
 
 
 /* a client error: an entry of the code table and what to fix */
@@ -295,6 +312,8 @@ char *ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
+char *ngx_http_livekit_keyset_all(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets);
 ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
     ngx_http_livekit_keyset_t *ks);
 
@@ -325,6 +344,11 @@ char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,
 void ngx_http_livekit_stats_reset(void);
 void ngx_http_livekit_stats_issued(ngx_uint_t post);
 void ngx_http_livekit_stats_error(ngx_http_livekit_code_e code);
+void ngx_http_livekit_stats_webhook(void);
+
+/* _webhook.c */
+ngx_int_t ngx_http_livekit_webhook_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_livekit_webhook_init(ngx_conf_t *cf);
 
 /* _jwt.c */
 ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);
@@ -337,6 +361,10 @@ size_t ngx_http_livekit_jwt_len(size_t claims_len);
 ngx_int_t ngx_http_livekit_json_escape(ngx_pool_t *pool, ngx_str_t *s);
 u_char *ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
     ngx_http_livekit_key_t *key, ngx_str_t *claims, u_char *p);
+ngx_int_t ngx_http_livekit_jwt_decode(ngx_http_request_t *r,
+    ngx_str_t *token, ngx_http_livekit_jwt_t *jwt);
+ngx_int_t ngx_http_livekit_jwt_check(ngx_http_request_t *r,
+    ngx_http_livekit_key_t *key, ngx_http_livekit_jwt_t *jwt);
 
 
 #endif /* _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_ */

@@ -225,6 +225,13 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
       offsetof(ngx_http_livekit_token_loc_conf_t, body_max),
       NULL },
 
+    { ngx_string("livekit_webhook"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, webhook),
+      NULL },
+
     { ngx_string("livekit_token_cors_origins"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_livekit_cors_origins,
@@ -669,6 +676,7 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
     conf->metadata_max = NGX_CONF_UNSET_SIZE;
     conf->token_max = NGX_CONF_UNSET_SIZE;
     conf->body_max = NGX_CONF_UNSET_SIZE;
+    conf->webhook = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -744,6 +752,15 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_size_value(conf->token_max, prev->token_max,
                               NGX_HTTP_LIVEKIT_TOKEN_MAX);
     ngx_conf_merge_size_value(conf->body_max, prev->body_max, 16384);
+
+    ngx_conf_merge_value(conf->webhook, prev->webhook, 0);
+
+    if (conf->webhook
+        && ngx_http_livekit_keyset_all(cf, conf, &conf->webhook_keys)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->status && !conf->enable) {
 
@@ -1136,6 +1153,10 @@ ngx_http_livekit_token_room_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_livekit_token_init(ngx_conf_t *cf)
 {
+    if (ngx_http_livekit_webhook_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_livekit_jwt_init(cf);
 }
 
@@ -1145,5 +1166,5 @@ ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
 {
     ngx_http_livekit_stats_reset();
 
-    return NGX_OK;
+    return ngx_http_livekit_webhook_add_variables(cf);
 }

@@ -119,6 +119,13 @@ const ngx_http_livekit_code_t  ngx_http_livekit_codes[] = {
     [NGX_HTTP_LIVEKIT_TOKEN_TOO_LARGE] = { 400, "token_too_large" },
     [NGX_HTTP_LIVEKIT_BODY_TOO_LARGE] = { 413, "body_too_large" },
     [NGX_HTTP_LIVEKIT_ORIGIN_NOT_ALLOWED] = { 403, "origin_not_allowed" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_UNSIGNED] = { 401, "webhook_unsigned" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_BAD_SIGNATURE] =
+        { 401, "webhook_bad_signature" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_EXPIRED] = { 401, "webhook_expired" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH] =
+        { 401, "webhook_body_mismatch" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_UNKNOWN_KEY] = { 401, "webhook_unknown_key" },
     [NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed" },
     [NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE] =
         { 415, "unsupported_media_type" },
