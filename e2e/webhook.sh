@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# LiveKit webhooks through the front door, with the real sender: a
+# LiveKit webhooks through the front door, with the real sender, and the
+# key-drift probe (livekit_token_upstream_check) against the same server: a
 # livekit-server (v1.13.5, scripts/livekit-server.sh) whose webhook.urls
 # point at nginx's livekit_webhook location over TLS (the test CA trusted
 # through SSL_CERT_FILE), and the application behind it
@@ -7,7 +8,11 @@
 # WebhookReceiver.  Rooms are made and removed through the front door's
 # /twirp with a token the module mints.  Then forged, replayed,
 # re-signed and body-modified webhooks are sent straight to the front door:
-# each gets its 401 and never reaches the application.
+# each gets its 401 and never reaches the application.  Last, the front
+# door's key is rotated (a new secret, nginx -s reload) while livekit-server
+# keeps the old one: the status page says "refused" and the error log says
+# so once; livekit-server restarted with the new key: "accepted"; stopped:
+# "unreachable".
 #
 #   e2e/webhook.sh                  WEBHOOK_PORT_BASE=24700 (base .. base+9)
 #
@@ -45,6 +50,7 @@ rm -rf "$run"
 mkdir -p "$run/logs"
 printf '%s: %s\n%s: %s\n' "$key" "$secret" "$other" "$other_secret" >"$run/keys.yaml"
 chmod 600 "$run/keys.yaml"    # livekit-server refuses a key file others can read
+cp "$run/keys.yaml" "$run/lk-keys.yaml"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$run/key.pem" \
@@ -63,6 +69,7 @@ http {
     livekit_keys_file $run/keys.yaml;
     livekit_api_key $key;
     livekit_url ws://127.0.0.1:$lk_port;
+    livekit_token_upstream_check http://127.0.0.1:$lk_port 1s;
 
     server {
         listen 127.0.0.1:$https_port ssl;
@@ -92,7 +99,7 @@ http {
 }
 CONF
 
-scripts/livekit-server.sh config "$run/livekit.yaml" KEY_FILE="$run/keys.yaml" \
+scripts/livekit-server.sh config "$run/livekit.yaml" KEY_FILE="$run/lk-keys.yaml" \
     PORT="$lk_port" TCP_PORT="$lk_tcp" UDP_PORT="$lk_udp" LOG_LEVEL=warn
 cat >>"$run/livekit.yaml" <<YAML
 webhook:
@@ -104,8 +111,13 @@ YAML
 node t/node/webhook-app.mjs "$app_port" "$run/received.jsonl" "$key" "$secret" \
     >"$run/logs/app.log" 2>&1 &
 pids+=($!)
-SSL_CERT_FILE=$run/cert.pem "$lk" --config "$run/livekit.yaml" >"$run/logs/livekit.log" 2>&1 &
-pids+=($!)
+start_lk() {
+    SSL_CERT_FILE=$run/cert.pem "$lk" --config "$run/livekit.yaml" \
+        >>"$run/logs/livekit.log" 2>&1 &
+    lk_pid=$!
+    pids+=($lk_pid)
+}
+start_lk
 "$nginx" -p "$run" -c "$run/nginx.conf" 2>"$run/logs/nginx-start.log"
 check "nginx starts with livekit_webhook" test -f "$run/nginx.pid"
 
@@ -176,6 +188,33 @@ forged=$(printf '%s' "$first_body" | node t/node/webhook-forge.mjs "$key" "$secr
 check "replayed after expiry: 401 webhook_expired" \
     test "$(post "$forged" "$first_body")" = "401 webhook_expired"
 check "no refused webhook reached the application" test "$(received)" = $((before + 1))
+
+# key drift
+upstream() { door /status | sed -n 's/.*"upstream":{"state":"\([a-z]*\)".*/\1/p'; }
+wait_upstream() {  # STATE
+    local _
+    for _ in $(seq 50); do
+        [ "$(upstream)" = "$1" ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+check "the probe finds livekit-server accepting the key" wait_upstream accepted
+printf '%s: %s\n%s: %s\n' "$key" rotated-secret-0123456789abcdefghijklmnop \
+    "$other" "$other_secret" >"$run/keys.yaml"
+"$nginx" -p "$run" -c "$run/nginx.conf" -s reload
+check "after a rotation livekit-server does not know: refused" wait_upstream refused
+sleep 2
+check "the refusal is logged once, at error, naming the key" \
+    test "$(grep -c "refuses key \"$key\"" "$run/logs/error.log")" = 1
+check "no secret in the error log" \
+    bash -c '! grep -q -e "$1" -e "$2" "$0"' "$run/logs/error.log" "$secret" rotated-secret
+kill "$lk_pid"; wait "$lk_pid" 2>/dev/null
+check "livekit-server stopped: unreachable" wait_upstream unreachable
+cp "$run/keys.yaml" "$run/lk-keys.yaml"
+start_lk
+check "livekit-server restarted with the new key: accepted" wait_upstream accepted
 
 echo
 echo "$passed passed, $failed failed"

@@ -381,7 +381,7 @@ fuzz_claims_run(ngx_http_request_t *r, ngx_uint_t conf,
     tok = malloc(tlen);
     FUZZ_CHECK(tok != NULL, "malloc");
 
-    end = ngx_http_livekit_jwt_sign(r, &fuzz_key, &json, tok);
+    end = ngx_http_livekit_jwt_sign(r->connection->log, &fuzz_key, &json, tok);
     FUZZ_CHECK(end != NULL, "jwt_sign");
     FUZZ_CHECK(end <= tok + tlen, "token longer than jwt_len");
 

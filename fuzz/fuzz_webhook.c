@@ -8,7 +8,8 @@
  *   - check returns NGX_OK only for a token whose signature is the HMAC of
  *     its signed part with the key, which the harness recomputes.
  *
- * And a round trip: the input, made a claims JSON object, signed with
+ * And a round trip: the input (without NUL, which decode refuses as
+ * jansson's loader does), made a claims JSON object, signed with
  * jwt_sign() decodes to the same claims and checks.
  */
 
@@ -24,6 +25,10 @@ fuzz_webhook_round_trip(ngx_http_request_t *r, const uint8_t *data,
     ngx_str_t                claims, token;
     ngx_http_livekit_jwt_t   jwt;
 
+    if (memchr(data, 0, size) != NULL) {
+        return;                         /* decode refuses \u0000, rightly */
+    }
+
     obj = json_pack("{s:s%,s:i}", "iss", (const char *) data, size,
                     "exp", 1);
     if (obj == NULL) {
@@ -37,7 +42,7 @@ fuzz_webhook_round_trip(ngx_http_request_t *r, const uint8_t *data,
 
     tok = malloc(ngx_http_livekit_jwt_len(claims.len));
     FUZZ_CHECK(tok != NULL, "malloc");
-    end = ngx_http_livekit_jwt_sign(r, &fuzz_key, &claims, tok);
+    end = ngx_http_livekit_jwt_sign(r->connection->log, &fuzz_key, &claims, tok);
     FUZZ_CHECK(end != NULL, "jwt_sign");
 
     token.data = tok;

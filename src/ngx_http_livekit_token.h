@@ -13,6 +13,7 @@
  *   _jwt.c      claims and the HS256 signature;
  *   _status.c   counters in shared memory and livekit_token_status;
  *   _webhook.c  LiveKit webhooks verified before they are passed on;
+ *   _probe.c    does livekit-server accept our key (key-drift probe);
  *   _ssm.c      the SSM Parameter Store key source (a second module, for
  *               its http-level directives), _aws.c its AWS client.
  */
@@ -133,6 +134,7 @@ typedef struct {
 
 
 typedef struct ngx_http_livekit_keyset_s  ngx_http_livekit_keyset_t;
+typedef struct ngx_http_livekit_probe_s   ngx_http_livekit_probe_t;
 
 typedef void (*ngx_http_livekit_keyset_sync_pt)(ngx_http_livekit_keyset_t *ks);
 
@@ -147,6 +149,8 @@ typedef struct {
     ngx_uint_t                         failures;
     ngx_str_t                          last_error;
     ngx_str_t                          credentials;
+    const char                        *upstream;    /* NULL: no probe */
+    time_t                             upstream_checked;
 } ngx_http_livekit_source_status_t;
 
 typedef ngx_int_t (*ngx_http_livekit_keyset_status_pt)(
@@ -168,6 +172,7 @@ struct ngx_http_livekit_keyset_s {
     ngx_http_livekit_keyset_status_pt  status;    /* NULL: a key file */
     void                              *data;
     time_t                             loaded;    /* a key file: when read */
+    ngx_http_livekit_probe_t          *probe;     /* NULL: none */
 };
 
 
@@ -218,6 +223,9 @@ typedef struct {
 
     ngx_array_t                *cors_origins; /* of ngx_str_t */
     ngx_flag_t                  cors_any;
+
+    ngx_url_t                  *probe_url;    /* upstream_check */
+    time_t                      probe_interval;
 
     ngx_flag_t                  webhook;      /* livekit_webhook */
     ngx_array_t                *webhook_keys; /* of keyset pointers */
@@ -346,6 +354,16 @@ void ngx_http_livekit_stats_issued(ngx_uint_t post);
 void ngx_http_livekit_stats_error(ngx_http_livekit_code_e code);
 void ngx_http_livekit_stats_webhook(void);
 
+/* _probe.c */
+char *ngx_http_livekit_probe_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_livekit_probe_add(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+void ngx_http_livekit_probe_reset(void);
+ngx_int_t ngx_http_livekit_probe_init_process(ngx_cycle_t *cycle);
+void ngx_http_livekit_probe_state(ngx_http_livekit_keyset_t *ks,
+    ngx_http_livekit_source_status_t *st);
+
 /* _webhook.c */
 ngx_int_t ngx_http_livekit_webhook_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_livekit_webhook_init(ngx_conf_t *cf);
@@ -359,7 +377,7 @@ ngx_int_t ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c, ngx_str_t *json);
 size_t ngx_http_livekit_jwt_len(size_t claims_len);
 ngx_int_t ngx_http_livekit_json_escape(ngx_pool_t *pool, ngx_str_t *s);
-u_char *ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
+u_char *ngx_http_livekit_jwt_sign(ngx_log_t *log,
     ngx_http_livekit_key_t *key, ngx_str_t *claims, u_char *p);
 ngx_int_t ngx_http_livekit_jwt_decode(ngx_http_request_t *r,
     ngx_str_t *token, ngx_http_livekit_jwt_t *jwt);

@@ -34,7 +34,7 @@ static ngx_str_t  ngx_http_livekit_jwt_header;
 #define ngx_http_livekit_b64url_len(n)   (((n) * 4 + 2) / 3)
 
 
-static ngx_int_t ngx_http_livekit_jwt_mac(ngx_http_request_t *r,
+static ngx_int_t ngx_http_livekit_jwt_mac(ngx_log_t *log,
     ngx_http_livekit_key_t *key, u_char *data, size_t len, u_char *sig,
     size_t *siglen);
 static ngx_int_t ngx_http_livekit_jwt_part(ngx_pool_t *pool, u_char *start,
@@ -409,7 +409,7 @@ ngx_http_livekit_jwt_len(size_t claims_len)
  */
 
 u_char *
-ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
+ngx_http_livekit_jwt_sign(ngx_log_t *log, ngx_http_livekit_key_t *key,
     ngx_str_t *claims, u_char *p)
 {
     u_char     *start, sig[EVP_MAX_MD_SIZE];
@@ -426,7 +426,7 @@ ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
     ngx_encode_base64url(&dst, claims);
     p += dst.len;
 
-    if (ngx_http_livekit_jwt_mac(r, key, start, p - start, sig, &siglen)
+    if (ngx_http_livekit_jwt_mac(log, key, start, p - start, sig, &siglen)
         != NGX_OK)
     {
         return NULL;
@@ -446,14 +446,14 @@ ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
 /* HMAC-SHA256 with the key's context, restored to its keyed state */
 
 static ngx_int_t
-ngx_http_livekit_jwt_mac(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
+ngx_http_livekit_jwt_mac(ngx_log_t *log, ngx_http_livekit_key_t *key,
     u_char *data, size_t len, u_char *sig, size_t *siglen)
 {
     if (EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
         || EVP_MAC_update(key->mac, data, len) != 1
         || EVP_MAC_final(key->mac, sig, siglen, EVP_MAX_MD_SIZE) != 1)
     {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "livekit token: HMAC-SHA256 failed");
         return NGX_ERROR;
     }
@@ -555,7 +555,8 @@ ngx_http_livekit_jwt_check(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
     u_char  sig[EVP_MAX_MD_SIZE];
     size_t  siglen;
 
-    if (ngx_http_livekit_jwt_mac(r, key, jwt->signed_part.data,
+    if (ngx_http_livekit_jwt_mac(r->connection->log, key,
+                                 jwt->signed_part.data,
                                  jwt->signed_part.len, sig, &siglen)
         != NGX_OK)
     {

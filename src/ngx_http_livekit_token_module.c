@@ -225,6 +225,13 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
       offsetof(ngx_http_livekit_token_loc_conf_t, body_max),
       NULL },
 
+    { ngx_string("livekit_token_upstream_check"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_livekit_probe_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("livekit_webhook"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -265,7 +272,7 @@ ngx_module_t  ngx_http_livekit_token_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_livekit_probe_init_process,   /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -572,7 +579,7 @@ ngx_http_livekit_token_reply(ngx_http_request_t *r,
                        sizeof("\",\"participant_token\":\"") - 1);
     }
 
-    p = ngx_http_livekit_jwt_sign(r, key, claims, p);
+    p = ngx_http_livekit_jwt_sign(r->connection->log, key, claims, p);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -677,6 +684,7 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
     conf->token_max = NGX_CONF_UNSET_SIZE;
     conf->body_max = NGX_CONF_UNSET_SIZE;
     conf->webhook = NGX_CONF_UNSET;
+    conf->probe_url = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -755,6 +763,13 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     ngx_conf_merge_value(conf->webhook, prev->webhook, 0);
 
+    if (conf->probe_url == NGX_CONF_UNSET_PTR) {
+        conf->probe_url = prev->probe_url;
+        conf->probe_interval = prev->probe_interval;
+    }
+
+    ngx_conf_merge_ptr_value(conf->probe_url, NULL, NULL);
+
     if (conf->webhook
         && ngx_http_livekit_keyset_all(cf, conf, &conf->webhook_keys)
            != NGX_CONF_OK)
@@ -772,7 +787,8 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
             return NGX_CONF_ERROR;
         }
 
-        return NGX_CONF_OK;
+        return ngx_http_livekit_probe_add(cf, conf) == NGX_OK
+               ? NGX_CONF_OK : NGX_CONF_ERROR;
     }
 
     if (!conf->enable) {
@@ -796,7 +812,9 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK) {
+    if (ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK
+        || ngx_http_livekit_probe_add(cf, conf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -1165,6 +1183,7 @@ static ngx_int_t
 ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
 {
     ngx_http_livekit_stats_reset();
+    ngx_http_livekit_probe_reset();
 
     return ngx_http_livekit_webhook_add_variables(cf);
 }

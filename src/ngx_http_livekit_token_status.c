@@ -265,6 +265,8 @@ ngx_http_livekit_status_source(ngx_http_request_t *r,
         *key = k->name;
     }
 
+    ngx_http_livekit_probe_state(ks, st);
+
     if (ks->status) {
         return ks->status(ks, r->pool, st);
     }
@@ -323,6 +325,18 @@ ngx_http_livekit_status_json(ngx_http_request_t *r,
         return NULL;
     }
 
+    if (st->upstream
+        && json_object_set_new(source, "upstream",
+               json_pack("{s:s,s:I}", "state", st->upstream,
+                         "age", (json_int_t) (st->upstream_checked
+                                     ? ngx_time() - st->upstream_checked
+                                     : -1)))
+           != 0)
+    {
+        json_decref(root);
+        return NULL;
+    }
+
     if (ngx_strcmp(st->source, "ssm") == 0
         && json_object_set_new(source, "ssm",
                json_pack("{s:I,s:I,s:s%,s:s%}",
@@ -363,7 +377,7 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
 
     s = ngx_http_livekit_stats;
 
-    len = 1024 + NGX_HTTP_LIVEKIT_NCODES * (64 + NGX_ATOMIC_T_LEN)
+    len = 1536 + NGX_HTTP_LIVEKIT_NCODES * (64 + NGX_ATOMIC_T_LEN)
           + key.len + ngx_escape_json(NULL, key.data, key.len);
 
     b = ngx_create_temp_buf(r->pool, len);
@@ -411,6 +425,20 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
                 "# TYPE livekit_token_ssm_failures_total counter\n"
                 "livekit_token_ssm_failures_total %ui\n",
                 st.calls, st.failures);
+    }
+
+    if (st.upstream) {
+        p = ngx_sprintf(p,
+                "# HELP livekit_token_upstream_check Does livekit-server "
+                "accept the key.\n"
+                "# TYPE livekit_token_upstream_check gauge\n"
+                "livekit_token_upstream_check{state=\"%s\"} 1\n"
+                "# HELP livekit_token_upstream_check_age_seconds Age of "
+                "the last check.\n"
+                "# TYPE livekit_token_upstream_check_age_seconds gauge\n"
+                "livekit_token_upstream_check_age_seconds %T\n",
+                st.upstream, st.upstream_checked
+                             ? ngx_time() - st.upstream_checked : -1);
     }
 
     b->last = p;

@@ -294,3 +294,50 @@ room=a
 --- must_die
 --- error_log
 "livekit_webhook" has no key
+
+
+
+=== TEST 15: livekit_token_upstream_check needs livekit-server's http:// address
+--- config
+    location = /token {
+        livekit_token on;
+        livekit_token_upstream_check https://127.0.0.1:7880;
+    }
+--- must_die
+--- error_log
+"livekit_token_upstream_check" needs an http:// URL of livekit-server
+
+
+
+=== TEST 16: livekit_token_upstream_check refuses a bad interval
+--- config
+    location = /token {
+        livekit_token on;
+        livekit_token_upstream_check http://127.0.0.1:7880 never;
+    }
+--- must_die
+--- error_log
+invalid interval "never" in "livekit_token_upstream_check"
+
+
+
+=== TEST 17: with nothing listening, the status page says unreachable (e2e/webhook.sh checks the real livekit-server)
+--- config
+    livekit_token_upstream_check http://127.0.0.1:1 1s;
+    location = /token {
+        livekit_token on;
+    }
+    location = /status {
+        livekit_token_status;
+    }
+    location = /slow {
+        limit_rate 1;
+        return 200 "....";
+    }
+--- request eval
+["GET /slow", "GET /status", "GET /status?format=prometheus"]
+--- timeout: 10
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+['^\.\.\.\.$', '"upstream":\{"state":"unreachable","age":\d+\}', 'livekit_token_upstream_check\{state="unreachable"\} 1\n']
