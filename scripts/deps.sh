@@ -9,6 +9,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 debs=(
     nginx nginx-dev                           # the binary and its module tree
     libssl-dev libjansson-dev libcurl4-openssl-dev
+    libyaml-dev                               # key files, as livekit-server
     libtest-base-perl libipc-run-perl libwww-perl libjson-pp-perl
     libcrypt-jwt-perl                         # verifies tokens in t/*.t
     curl ca-certificates nodejs npm

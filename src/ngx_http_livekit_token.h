@@ -5,6 +5,7 @@
  * The module has four parts, one file each:
  *   _module.c   directives, configuration, the content handler and replies;
  *   _keys.c     key sources and the "current key set" the handler reads;
+ *   _keys_yaml.c  the key file's YAML, read as livekit-server reads it;
  *   _request.c  what the client asked for (GET query / POST JSON), checked;
  *   _jwt.c      claims and the HS256 signature;
  *   _status.c   counters in shared memory and livekit_token_status;
@@ -174,6 +175,10 @@ char *ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
 ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
     ngx_http_livekit_keyset_t *ks);
+
+/* _keys_yaml.c: the key file's YAML into ngx_http_livekit_secret_t */
+ngx_int_t ngx_http_livekit_keys_yaml_parse(ngx_conf_t *cf, ngx_str_t *file,
+    u_char *buf, size_t len, ngx_array_t *secrets);
 
 /* _request.c */
 ngx_int_t ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
