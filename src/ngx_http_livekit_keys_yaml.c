@@ -64,6 +64,7 @@ typedef struct {
 typedef enum {
     NGX_HTTP_LIVEKIT_TAG_STR = 0,           /* the text as it is */
     NGX_HTTP_LIVEKIT_TAG_BINARY,            /* base64-decoded */
+    NGX_HTTP_LIVEKIT_TAG_NULL,              /* null, or refused */
     NGX_HTTP_LIVEKIT_TAG_REFUSED            /* checked by yaml.v3, not here */
 } ngx_http_livekit_tag_e;
 
@@ -78,6 +79,7 @@ typedef struct {
 static ngx_http_livekit_yaml_tag_t  ngx_http_livekit_yaml_tags[] = {
     { ngx_string("str"),        NGX_HTTP_LIVEKIT_TAG_STR },
     { ngx_string("binary"),     NGX_HTTP_LIVEKIT_TAG_BINARY },
+    { ngx_string("null"),       NGX_HTTP_LIVEKIT_TAG_NULL },
     { ngx_string("bool"),       NGX_HTTP_LIVEKIT_TAG_REFUSED },
     { ngx_string("int"),        NGX_HTTP_LIVEKIT_TAG_REFUSED },
     { ngx_string("float"),      NGX_HTTP_LIVEKIT_TAG_REFUSED },
@@ -111,6 +113,7 @@ static ngx_int_t ngx_http_livekit_yaml_duplicates(ngx_http_livekit_yaml_t *y);
 static ngx_int_t ngx_http_livekit_yaml_decode(ngx_http_livekit_yaml_t *y);
 static ngx_int_t ngx_http_livekit_yaml_string(ngx_http_livekit_yaml_t *y,
     ngx_http_livekit_yaml_node_t *n, const char *what, ngx_str_t *s);
+static ngx_uint_t ngx_http_livekit_yaml_null(ngx_str_t *value);
 static ngx_int_t ngx_http_livekit_yaml_base64(ngx_http_livekit_yaml_t *y,
     ngx_http_livekit_yaml_node_t *n, const char *what, ngx_str_t *s);
 static ngx_int_t ngx_http_livekit_yaml_add(ngx_http_livekit_yaml_t *y,
@@ -178,7 +181,8 @@ ngx_http_livekit_keys_yaml_parse(ngx_conf_t *cf, ngx_str_t *file, u_char *buf,
 static ngx_int_t
 ngx_http_livekit_yaml_next(ngx_http_livekit_yaml_t *y)
 {
-    yaml_event_t  *ev;
+    yaml_event_t   *ev;
+    yaml_parser_t  *yp;
 
     ev = &y->event;
 
@@ -192,11 +196,25 @@ ngx_http_livekit_yaml_next(ngx_http_livekit_yaml_t *y)
     }
 
     if (yaml_parser_parse(&y->parser, ev) == 0) {
+        yp = &y->parser;
+
+        /* libyaml's texts are its own constants, never the file's bytes */
+
+        if (yp->context == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, y->cf, 0,
+                               "livekit_keys_file: \"%V\" line %uz is not "
+                               "valid YAML: %s", y->file,
+                               yp->problem_mark.line + 1,
+                               yp->problem ? yp->problem : "error");
+            return NGX_ERROR;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, y->cf, 0,
                            "livekit_keys_file: \"%V\" line %uz is not "
-                           "valid YAML: %s", y->file,
-                           y->parser.problem_mark.line + 1,
-                           y->parser.problem ? y->parser.problem : "error");
+                           "valid YAML: %s (%s at line %uz)", y->file,
+                           yp->problem_mark.line + 1,
+                           yp->problem ? yp->problem : "error",
+                           yp->context, yp->context_mark.line + 1);
         return NGX_ERROR;
     }
 
@@ -614,7 +632,6 @@ ngx_http_livekit_yaml_string(ngx_http_livekit_yaml_t *y,
     ngx_http_livekit_yaml_node_t *n, const char *what, ngx_str_t *s)
 {
     size_t                        len;
-    ngx_str_t                    *v;
     ngx_http_livekit_yaml_tag_t  *t;
 
     len = sizeof(NGX_HTTP_LIVEKIT_YAML_TAG) - 1;
@@ -629,14 +646,8 @@ ngx_http_livekit_yaml_string(ngx_http_livekit_yaml_t *y,
     }
 
     if (n->tag.len == 0 || (n->tag.len == 1 && n->tag.data[0] == '!')) {
-        if (n->plain) {
-            for (v = ngx_http_livekit_yaml_nulls; v->data; v++) {
-                if (v->len == n->value.len
-                    && ngx_strncmp(v->data, n->value.data, v->len) == 0)
-                {
-                    return NGX_DECLINED;
-                }
-            }
+        if (n->plain && ngx_http_livekit_yaml_null(&n->value)) {
+            return NGX_DECLINED;
         }
 
         if (s) {
@@ -659,7 +670,15 @@ ngx_http_livekit_yaml_string(ngx_http_livekit_yaml_t *y,
         return ngx_http_livekit_yaml_base64(y, n, what, s);
     }
 
-    if (t->use == NGX_HTTP_LIVEKIT_TAG_REFUSED) {
+    if (t->use == NGX_HTTP_LIVEKIT_TAG_NULL
+        && ngx_http_livekit_yaml_null(&n->value))
+    {
+        return NGX_DECLINED;
+    }
+
+    if (t->use == NGX_HTTP_LIVEKIT_TAG_REFUSED
+        || t->use == NGX_HTTP_LIVEKIT_TAG_NULL)
+    {
         if (what) {
             ngx_conf_log_error(NGX_LOG_EMERG, y->cf, 0,
                                "livekit_keys_file: \"%V\" line %ui: the tag "
@@ -676,6 +695,25 @@ ngx_http_livekit_yaml_string(ngx_http_livekit_yaml_t *y,
     }
 
     return NGX_OK;
+}
+
+
+/* the texts yaml.v3 resolves to null */
+
+static ngx_uint_t
+ngx_http_livekit_yaml_null(ngx_str_t *value)
+{
+    ngx_str_t  *v;
+
+    for (v = ngx_http_livekit_yaml_nulls; v->data; v++) {
+        if (v->len == value->len
+            && ngx_strncmp(v->data, value->data, v->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -131,7 +131,9 @@ def sign_each(path, keys):
 
 
 def refused(path, out, why):
-    if b"livekit_keys_file" not in out or path.encode() not in out:
+    emerg = re.compile(rb"\[emerg\] .*livekit_keys_file: .*\"%s\""
+                       % re.escape(path.encode()))
+    if not emerg.search(out):
         return ["nginx -t refused it (%s) without a livekit_keys_file "
                 "message naming the file: %r" % (why, out[-300:])]
     return []
