@@ -51,6 +51,8 @@ typedef struct {
 typedef struct {
     ngx_conf_t                 *cf;
     ngx_str_t                  *file;
+    u_char                     *buf;
+    size_t                      len;
     yaml_parser_t               parser;
     yaml_event_t                event;
     ngx_uint_t                  have_event;
@@ -144,6 +146,8 @@ ngx_http_livekit_keys_yaml_parse(ngx_conf_t *cf, ngx_str_t *file, u_char *buf,
 
     y.cf = cf;
     y.file = file;
+    y.buf = buf;
+    y.len = len;
     y.secrets = secrets;
 
     if (ngx_array_init(&y.anchors, cf->temp_pool, 4,
@@ -181,6 +185,8 @@ ngx_http_livekit_keys_yaml_parse(ngx_conf_t *cf, ngx_str_t *file, u_char *buf,
 static ngx_int_t
 ngx_http_livekit_yaml_next(ngx_http_livekit_yaml_t *y)
 {
+    size_t          line;
+    u_char         *p, *last;
     yaml_event_t   *ev;
     yaml_parser_t  *yp;
 
@@ -197,22 +203,30 @@ ngx_http_livekit_yaml_next(ngx_http_livekit_yaml_t *y)
 
     if (yaml_parser_parse(&y->parser, ev) == 0) {
         yp = &y->parser;
+        line = yp->problem_mark.line + 1;
+
+        if (yp->error == YAML_READER_ERROR) {
+            /* an encoding error has an offset, not a mark */
+            line = 1;
+            last = y->buf + ngx_min(yp->problem_offset, y->len);
+            for (p = y->buf; p < last; p++) {
+                line += (*p == '\n');
+            }
+        }
 
         /* libyaml's texts are its own constants, never the file's bytes */
 
         if (yp->context == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, y->cf, 0,
                                "livekit_keys_file: \"%V\" line %uz is not "
-                               "valid YAML: %s", y->file,
-                               yp->problem_mark.line + 1,
+                               "valid YAML: %s", y->file, line,
                                yp->problem ? yp->problem : "error");
             return NGX_ERROR;
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, y->cf, 0,
                            "livekit_keys_file: \"%V\" line %uz is not "
-                           "valid YAML: %s (%s at line %uz)", y->file,
-                           yp->problem_mark.line + 1,
+                           "valid YAML: %s (%s at line %uz)", y->file, line,
                            yp->problem ? yp->problem : "error",
                            yp->context, yp->context_mark.line + 1);
         return NGX_ERROR;

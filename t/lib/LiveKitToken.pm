@@ -16,7 +16,7 @@ use JSON::PP;
 use MIME::Base64 qw(decode_base64url);
 use Exporter 'import';
 
-our @EXPORT = qw(claims keys_file $DEV_SECRET $OTHER_SECRET);
+our @EXPORT = qw(claims keys_file known_secret $DEV_SECRET $OTHER_SECRET);
 
 our $DEV_SECRET   = 'dev-secret-0123456789abcdefghijklmnopqrstuv';
 our $OTHER_SECRET = 'other-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA987';
@@ -25,6 +25,12 @@ my %secrets = (devkey => $DEV_SECRET, otherkey => $OTHER_SECRET);
 
 my $json = JSON::PP->new->canonical(1)->utf8(1);
 my $out  = JSON::PP->new->canonical(1)->ascii(1)->allow_nonref(1);
+
+# known_secret($iss, $secret): claims() verifies tokens of "iss" with it
+sub known_secret {
+    my ($iss, $secret) = @_;
+    $secrets{$iss} = $secret;
+}
 
 sub keys_file {
     return "devkey: $DEV_SECRET\notherkey: $OTHER_SECRET\n";
