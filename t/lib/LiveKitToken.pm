@@ -95,7 +95,8 @@ sub claims {
     } or return "BAD token does not decode: $@";
 
     my $iss = $unverified->{iss} // '';
-    my $secret = $secrets{$iss} or return "BAD unknown iss '$iss'";
+    my $secret = $secrets{$iss}
+        or return "BAD unknown iss " . $out->encode($iss);
 
     my $claims = eval {
         decode_jwt(token => $token, key => $secret,
