@@ -400,6 +400,10 @@ ngx_http_livekit_yaml_node(ngx_http_livekit_yaml_t *y,
 
     default:
         /* the parser gives no other event where a node is expected */
+        ngx_conf_log_error(NGX_LOG_EMERG, y->cf, 0,
+                           "livekit_keys_file: \"%V\" line %ui: "
+                           "unexpected YAML event %d", y->file, n->line,
+                           (int) ev->type);
         return NGX_ERROR;
     }
 }
@@ -984,6 +988,7 @@ ngx_http_livekit_yaml_free(ngx_http_livekit_yaml_t *y)
 {
     ngx_str_t      *c;
     ngx_uint_t      i;
+    yaml_token_t   *t;
     yaml_parser_t  *yp;
 
     c = y->copies.elts;
@@ -1006,6 +1011,14 @@ ngx_http_livekit_yaml_free(ngx_http_livekit_yaml_t *y)
     }
 
     yp = &y->parser;
+
+    /* tokens scanned ahead of the last event */
+
+    for (t = yp->tokens.head; t && t != yp->tokens.tail; t++) {
+        if (t->type == YAML_SCALAR_TOKEN && t->data.scalar.value) {
+            OPENSSL_cleanse(t->data.scalar.value, t->data.scalar.length);
+        }
+    }
 
     if (yp->buffer.start) {
         OPENSSL_cleanse(yp->buffer.start, yp->buffer.end - yp->buffer.start);
