@@ -909,7 +909,10 @@ ngx_http_livekit_yaml_copy(ngx_pool_t *pool, ngx_str_t *dst, u_char *src,
         return NGX_ERROR;
     }
 
-    ngx_memcpy(dst->data, src, len);
+    if (len) {
+        ngx_memcpy(dst->data, src, len);
+    }
+
     dst->len = len;
 
     return NGX_OK;
@@ -937,7 +940,7 @@ ngx_http_livekit_yaml_keep(ngx_http_livekit_yaml_t *y, ngx_str_t *dst,
         return NGX_ERROR;
     }
 
-    if (src) {
+    if (src && len) {
         ngx_memcpy(dst->data, src, len);
     }
 
