@@ -26,6 +26,7 @@
 #define NGX_HTTP_LIVEKIT_KEYS_PAIRS     1024
 #define NGX_HTTP_LIVEKIT_KEYS_ANCHORS   1024
 #define NGX_HTTP_LIVEKIT_KEY_NAME_MAX   128
+#define NGX_HTTP_LIVEKIT_KEYS_DEPTH     64  /* libyaml slows down as square */
 
 #define NGX_HTTP_LIVEKIT_YAML_TAG       "tag:yaml.org,2002:"
 
@@ -517,7 +518,15 @@ ngx_http_livekit_yaml_skip(ngx_http_livekit_yaml_t *y)
 
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
-            depth++;
+            if (++depth > NGX_HTTP_LIVEKIT_KEYS_DEPTH) {
+                ngx_conf_log_error(NGX_LOG_EMERG, y->cf, 0,
+                                   "livekit_keys_file: \"%V\" line %uz is "
+                                   "nested deeper than %d levels", y->file,
+                                   y->event.start_mark.line + 1,
+                                   NGX_HTTP_LIVEKIT_KEYS_DEPTH);
+                return NGX_ERROR;
+            }
+
             if (ngx_http_livekit_yaml_anchor(y, NULL) != NGX_OK) {
                 return NGX_ERROR;
             }

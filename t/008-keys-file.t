@@ -364,3 +364,61 @@ qr{key "APInull" in "[^"]*/keys\.yaml" has an empty secret}
 qr{"[^"]*/keys\.yaml" line 1: merge keys \(<<\) are not supported}
 --- no_error_log
 merged-secret-
+
+
+
+=== TEST 16: more than 1024 keys are refused
+--- http_config
+    livekit_keys_file ../html/keys.yaml;
+    livekit_url ws://127.0.0.1:7880;
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- user_files eval
+">>> keys.yaml\n" . join("", map { "APIk$_: many-secret-0123456789abcdefghijklmnopq\n" } 1 .. 1025)
+--- must_die
+--- error_log eval
+qr{livekit_keys_file: "[^"]*/keys\.yaml" has more than 1024 keys}
+--- no_error_log
+many-secret-
+
+
+
+=== TEST 17: a value nested 100000 deep is refused quickly, at a depth of 64
+--- http_config
+    livekit_keys_file ../html/keys.yaml;
+    livekit_url ws://127.0.0.1:7880;
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- user_files eval
+">>> keys.yaml\nAPIdeep: " . ("[" x 100000) . ("]" x 100000) . "\n"
+--- must_die
+--- error_log eval
+qr{"[^"]*/keys\.yaml" line 1 is nested deeper than 64 levels}
+
+
+
+=== TEST 18: a thousand aliases of one anchor stay one secret each, and sign
+--- http_config
+    livekit_keys_file ../html/keys.yaml;
+    livekit_api_key APIb;
+    livekit_url ws://127.0.0.1:7880;
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- user_files eval
+">>> keys.yaml\nAPIb: &s anchored-secret-0123456789abcdefghijklm\n"
+. join("", map { "APIa$_: *s\n" } 1 .. 1000)
+--- request
+GET /token?room=r&participant=p
+--- error_code: 200
+--- response_body_filters eval
+sub { my $c = LiveKitToken::claims(@_); ($c =~ /^(iss: .*)$/m)[0] // $c }
+--- response_body chomp
+iss: APIb
+--- no_error_log
+anchored-secret-
