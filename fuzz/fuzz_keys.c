@@ -4,8 +4,9 @@
  * is the real library.  Input: the file's contents.  Checks on NGX_OK: at
  * least one key and at most 1024; every name 1 to 128 safe characters
  * (A-Z a-z 0-9 _ - . : @ + / =), unique; every secret non-empty and no
- * longer than the input allows (1.5 times it: UTF-16 read as UTF-8).  On any outcome: no leak (libyaml's events and
- * parser freed on every path), no overflow.
+ * longer than the input allows (1.5 times it: UTF-16 read as UTF-8).  On
+ * any outcome: no leak (libyaml's events and parser freed on every path),
+ * no overflow.
  */
 
 #include "fuzz_common.h"
@@ -32,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     u_char                     *buf;
     ngx_int_t                   rc;
-    ngx_str_t                   file = ngx_string("/etc/nginx/livekit-keys.yaml");
+    ngx_str_t                   file = ngx_string("/etc/nginx/keys.yaml");
     ngx_uint_t                  i, j;
     ngx_conf_t                  cf;
     ngx_pool_t                 *pool;
