@@ -35,6 +35,7 @@ ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ssize_t              n;
     u_char              *buf;
+    ngx_uint_t           mode;
     ngx_fd_t             fd;
     ngx_str_t           *value, file;
     ngx_file_t           f;
@@ -77,6 +78,17 @@ ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "livekit_keys_file: \"%V\" is empty or not a file",
                            &file);
         goto failed;
+    }
+
+    mode = ngx_file_access(&fi);
+
+    if (mode & 0007) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "livekit_keys_file: \"%V\" has mode 0%c%c%c: "
+                           "livekit-server refuses a key file that gives "
+                           "others any permission", &file,
+                           '0' + ((mode >> 6) & 7), '0' + ((mode >> 3) & 7),
+                           '0' + (mode & 7));
     }
 
     if (ngx_file_size(&fi) > NGX_HTTP_LIVEKIT_KEYS_MAX) {

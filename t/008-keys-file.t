@@ -18,6 +18,9 @@ known_secret(APIcr  => 'cr-secret-0123456789abcdefghijklmnopqrs');
 known_secret(APIb   => 'anchored-secret-0123456789abcdefghijklm');
 known_secret(APInum => '0123');
 
+# user_files are then written with mode 0644, as most key files are
+umask(022);
+
 no_long_string();
 no_shuffle();
 
@@ -422,3 +425,28 @@ sub { my $c = LiveKitToken::claims(@_); ($c =~ /^(iss: .*)$/m)[0] // $c }
 iss: APIb
 --- no_error_log
 anchored-secret-
+
+
+
+=== TEST 19: a key file others may read warns, as livekit-server would refuse it, and still signs
+--- http_config
+    livekit_keys_file ../html/keys.yaml;
+    livekit_url ws://127.0.0.1:7880;
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- user_files
+>>> keys.yaml
+APIc: c-secret-0123456789abcdefghijklmnopqrst
+--- request
+GET /token?room=r&participant=p
+--- error_code: 200
+--- response_body_filters eval
+sub { my $c = LiveKitToken::claims(@_); ($c =~ /^(iss: .*)$/m)[0] // $c }
+--- response_body chomp
+iss: APIc
+--- error_log eval
+qr{livekit_keys_file: "[^"]*/keys\.yaml" has mode 0644: livekit-server refuses a key file that gives others any permission}
+--- no_error_log
+c-secret-0123456789
