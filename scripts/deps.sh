@@ -9,6 +9,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 debs=(
     nginx nginx-dev                           # the binary and its module tree
     libssl-dev libjansson-dev libcurl4-openssl-dev
+    libyaml-dev                               # key files, as livekit-server
+    golang-go                                 # t/keys, e2e: Go programs
     libtest-base-perl libipc-run-perl libwww-perl libjson-pp-perl
     libcrypt-jwt-perl                         # verifies tokens in t/*.t
     curl ca-certificates nodejs npm
@@ -32,6 +34,15 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     keep=()
     for p in "${missing[@]}"; do
         [[ $p == nodejs || $p == npm ]] || keep+=("$p")
+    done
+    missing=("${keep[@]}")
+fi
+
+# Go may come from elsewhere than Debian (a newer toolchain on the PATH)
+if command -v go >/dev/null; then
+    keep=()
+    for p in "${missing[@]}"; do
+        [[ $p == golang-go ]] || keep+=("$p")
     done
     missing=("${keep[@]}")
 fi

@@ -33,7 +33,8 @@ log() { printf 'fuzz: %s\n' "$*" >&2; }
 
 need=()
 for p in clang libclang-rt-14-dev dpkg-dev nginx-dev libssl-dev \
-         libjansson-dev libcurl4-openssl-dev libpcre2-dev zlib1g-dev; do
+         libjansson-dev libyaml-dev libcurl4-openssl-dev libpcre2-dev \
+         zlib1g-dev; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
         || need+=("$p")
 done
@@ -152,7 +153,7 @@ core+=("$ngx/objs/ngx_modules.o" "$out/nginx-nomain.o")
 libs=$(sed -n 's/^[[:space:]]*-fsanitize=[^ ]* \(-l.*\)\\$/\1/p' \
        "$ngx/objs/Makefile" | head -n 1)
 [ -n "$libs" ] || libs="-lpthread -lpcre2-8 -lssl -lcrypto -lz"
-libs="$libs -ljansson -lcurl -lcrypto"
+libs="$libs -ljansson -lyaml -lcurl -lcrypto"
 
 incs=(-I "$ngx/src/core" -I "$ngx/src/event" -I "$ngx/src/event/modules"
       -I "$ngx/src/os/unix" -I "$ngx/objs" -I "$ngx/src/http"

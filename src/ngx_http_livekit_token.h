@@ -6,6 +6,7 @@
  *   _module.c   directives, configuration, the content handler and replies;
  *   _vocab.c    the vocabularies: grants, sources, kinds, reply codes;
  *   _keys.c     key sources and the "current key set" the handler reads;
+ *   _keys_yaml.c  the key file's YAML, read as livekit-server reads it;
  *   _request.c  what the client asked for (GET query / POST JSON), checked;
  *   _room_config.c  which roomConfig a token may carry;
  *   _cors.c     cross-origin requests (livekit_token_cors_origins);
@@ -324,6 +325,10 @@ char *ngx_http_livekit_keyset_all(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets);
 ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
     ngx_http_livekit_keyset_t *ks);
+
+/* _keys_yaml.c: the key file's YAML into ngx_http_livekit_secret_t */
+ngx_int_t ngx_http_livekit_keys_yaml_parse(ngx_conf_t *cf, ngx_str_t *file,
+    u_char *buf, size_t len, ngx_array_t *secrets);
 
 /* _request.c */
 ngx_int_t ngx_http_livekit_request_body(ngx_http_request_t *r, size_t max,

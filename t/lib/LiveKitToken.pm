@@ -18,7 +18,8 @@ use JSON::PP;
 use MIME::Base64 qw(decode_base64url);
 use Exporter 'import';
 
-our @EXPORT = qw(claims keys_file webhook_headers $DEV_SECRET $OTHER_SECRET);
+our @EXPORT = qw(claims keys_file known_secret webhook_headers $DEV_SECRET
+                 $OTHER_SECRET);
 
 our $DEV_SECRET   = 'dev-secret-0123456789abcdefghijklmnopqrstuv';
 our $OTHER_SECRET = 'other-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA987';
@@ -27,6 +28,12 @@ my %secrets = (devkey => $DEV_SECRET, otherkey => $OTHER_SECRET);
 
 my $json = JSON::PP->new->canonical(1)->utf8(1);
 my $out  = JSON::PP->new->canonical(1)->ascii(1)->allow_nonref(1);
+
+# known_secret($iss, $secret): claims() verifies tokens of "iss" with it
+sub known_secret {
+    my ($iss, $secret) = @_;
+    $secrets{$iss} = $secret;
+}
 
 sub keys_file {
     return "devkey: $DEV_SECRET\notherkey: $OTHER_SECRET\n";
@@ -94,7 +101,8 @@ sub claims {
     } or return "BAD token does not decode: $@";
 
     my $iss = $unverified->{iss} // '';
-    my $secret = $secrets{$iss} or return "BAD unknown iss '$iss'";
+    my $secret = $secrets{$iss}
+        or return "BAD unknown iss " . $out->encode($iss);
 
     my $claims = eval {
         decode_jwt(token => $token, key => $secret,
