@@ -334,8 +334,13 @@ if [ "$browser" = 1 ]; then
     else
         notok "headless publisher for the browser tests"
     fi
+    sdk=(sdkbare)
+    if ((agent_ready)); then sdk=(sdkagent sdkbare); else skip "(h) TokenSource.endpoint with an agent name (no agent worker)"; fi
+    note "(h) livekit-client's TokenSource.endpoint with only an agent name, and with no option"
+    tally "browser-sdk" env "${browser_env[@]}" E2E_DOOR="$door" E2E_RESOLVE="MAP $domain 127.0.0.1" \
+        E2E_AGENT_NAME=note-taker node e2e/browser.mjs "${sdk[@]}"
 else
-    skip "browser tests (c) (d)"
+    skip "browser tests (c) (d) (h)"
 fi
 
 # ---- stage 2: TURN/TLS on 443 and ICE/TCP pass-through -----------------------
