@@ -210,7 +210,8 @@ fuzz_claims_run(ngx_http_request_t *r, ngx_uint_t conf,
                "finish: unexpected return code");
 
     if (rc == NGX_DECLINED) {
-        FUZZ_CHECK(err.status >= 400 && err.status < 500 && err.code
+        FUZZ_CHECK(ngx_http_livekit_codes[err.code].status >= 400
+                   && ngx_http_livekit_codes[err.code].status < 500
                    && err.message, "finish declined without an error");
     }
 

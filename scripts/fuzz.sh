@@ -163,7 +163,11 @@ mflags=(-g -O1 -fno-omit-frame-pointer $san
 # --- the module, then the harnesses --------------------------------------------
 
 mkdir -p "$out/obj" "$out/bin"
-modsrcs=(token_module token_keys token_jwt token_request token_status ssm aws)
+modsrcs=()
+for s in "$repo"/src/ngx_http_livekit_*.c; do
+    s=${s##*/ngx_http_livekit_}
+    modsrcs+=("${s%.c}")
+done
 
 for m in "${modsrcs[@]}"; do
     s=$repo/src/ngx_http_livekit_$m.c

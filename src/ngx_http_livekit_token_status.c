@@ -15,22 +15,6 @@
 #define NGX_HTTP_LIVEKIT_STATS_ZONE_SIZE  (64 * 1024)
 
 
-/* every code a token location answers with; the counters follow it */
-static const char  *ngx_http_livekit_codes[] = {
-    "missing_room", "missing_identity", "room_too_long", "identity_too_long",
-    "name_too_long", "invalid_utf8", "control_character",
-    "metadata_too_large", "attributes_too_large", "invalid_json",
-    "invalid_type", "room_not_allowed", "identity_pinned", "room_pinned",
-    "name_pinned", "metadata_pinned", "attribute_pinned",
-    "identity_unavailable", "room_unavailable", "method_not_allowed",
-    "unsupported_media_type", "keys_not_loaded",
-    NULL
-};
-
-#define NGX_HTTP_LIVEKIT_NCODES                                               \
-    (sizeof(ngx_http_livekit_codes) / sizeof(char *) - 1)
-
-
 typedef struct {
     ngx_atomic_t   issued_get;
     ngx_atomic_t   issued_post;
@@ -131,20 +115,13 @@ ngx_http_livekit_stats_issued(ngx_uint_t post)
 
 
 void
-ngx_http_livekit_stats_error(const char *code)
+ngx_http_livekit_stats_error(ngx_http_livekit_code_e code)
 {
-    ngx_uint_t  i;
-
     if (ngx_http_livekit_stats == NULL) {
         return;
     }
 
-    for (i = 0; ngx_http_livekit_codes[i]; i++) {
-        if (ngx_strcmp(ngx_http_livekit_codes[i], code) == 0) {
-            (void) ngx_atomic_fetch_add(&ngx_http_livekit_stats->errors[i], 1);
-            return;
-        }
-    }
+    (void) ngx_atomic_fetch_add(&ngx_http_livekit_stats->errors[code], 1);
 }
 
 
@@ -312,8 +289,8 @@ ngx_http_livekit_status_json(ngx_http_request_t *r,
         return NULL;
     }
 
-    for (i = 0; ngx_http_livekit_codes[i]; i++) {
-        if (json_object_set_new(errors, ngx_http_livekit_codes[i],
+    for (i = 0; i < NGX_HTTP_LIVEKIT_NCODES; i++) {
+        if (json_object_set_new(errors, ngx_http_livekit_codes[i].name,
                                 json_integer(s ? s->errors[i] : 0))
             != 0)
         {
@@ -391,9 +368,9 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
             "# TYPE livekit_token_errors_total counter\n",
             s ? s->issued_get : 0, s ? s->issued_post : 0);
 
-    for (i = 0; ngx_http_livekit_codes[i]; i++) {
+    for (i = 0; i < NGX_HTTP_LIVEKIT_NCODES; i++) {
         p = ngx_sprintf(p, "livekit_token_errors_total{code=\"%s\"} %uA\n",
-                        ngx_http_livekit_codes[i], s ? s->errors[i] : 0);
+                        ngx_http_livekit_codes[i].name, s ? s->errors[i] : 0);
     }
 
     p = ngx_sprintf(p,

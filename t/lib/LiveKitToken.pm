@@ -75,6 +75,9 @@ sub claims {
         $token = $reply->{participant_token};
         push @out, "reply: " . join(',', sort keys %$reply);
         push @out, "server_url: " . _text($reply->{server_url});
+        push @out, "room_name: " . _text($reply->{room_name});
+        push @out, "participant_name: " . _text($reply->{participant_name})
+            if exists $reply->{participant_name};
 
     } else {
         return "BAD reply has no token: $body";
