@@ -370,8 +370,9 @@ async function sdkSession({ options, wantAgent, waitMs }) {
     if (p.kind === lk.ParticipantKind.AGENT && !seen.agents.includes(p.identity)) seen.agents.push(p.identity);
   };
   room.on(lk.RoomEvent.ParticipantConnected, noteAgent);
-  room.on(lk.RoomEvent.DataReceived, (payload, p, kind, topic) => {
-    if (topic === 'note-taker') seen.messages.push({ from: p && p.identity, text: new TextDecoder().decode(payload) });
+  room.on(lk.RoomEvent.DataReceived, (payload, p, kind, topic, encryption, senderIdentity) => {
+    if (topic !== 'note-taker') return;
+    seen.messages.push({ from: (p && p.identity) || senderIdentity, text: new TextDecoder().decode(payload) });
   });
   await room.connect(creds.serverUrl, creds.participantToken);
   room.remoteParticipants.forEach(noteAgent);

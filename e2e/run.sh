@@ -280,7 +280,7 @@ start_agent() { # logfile
     agent_pid=$!
     local i
     for ((i = 0; i < 300; i++)); do
-        grep -q 'registered worker' "$1" && return 0
+        grep -qs 'registered worker' "$1" && return 0
         kill -0 "$agent_pid" 2>/dev/null || break
         sleep 0.2
     done
