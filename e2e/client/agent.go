@@ -170,22 +170,26 @@ func agentRefused(door *frontDoor) {
 	}
 	now := time.Now().Unix()
 	wss := strings.Replace(door.base, "https://", "wss://", 1) + "/agent"
-	cases := []struct{ what, token string }{
-		{"no token", ""},
-		{"a participant's token (no agent grant)", mint(key, secret, map[string]any{
-			"sub": "guest", "nbf": now, "exp": now + 600,
-			"video": map[string]any{"roomJoin": true, "room": "r"},
-		})},
+	guest := mint(key, secret, map[string]any{
+		"sub": "guest", "nbf": now, "exp": now + 600,
+		"video": map[string]any{"roomJoin": true, "room": "r"},
+	})
+	// the last one puts its token in the query, where e2e/run.sh then
+	// checks that no log of nginx keeps it
+	cases := []struct{ what, token, query string }{
+		{"no token", "", ""},
+		{"a participant's token (no agent grant)", guest, ""},
 		{"an agent token signed with an unknown key", mint("APIstranger", secret, map[string]any{
 			"nbf": now, "exp": now + 600, "video": map[string]any{"agent": true},
-		})},
+		}), ""},
+		{"a participant's token in ?access_token=", "", "?access_token=" + guest},
 	}
 	for _, c := range cases {
 		h := http.Header{}
 		if c.token != "" {
 			h.Set("Authorization", "Bearer "+c.token)
 		}
-		conn, resp, err := websocket.DefaultDialer.Dial(wss, h)
+		conn, resp, err := websocket.DefaultDialer.Dial(wss+c.query, h)
 		st := 0
 		if resp != nil {
 			st = resp.StatusCode
