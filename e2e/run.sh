@@ -113,12 +113,12 @@ wait_http() { # url seconds
 HTTP_PORT=$((base + 80)) HTTPS_PORT=$((base + 43)) INTERNAL_HTTPS_PORT=$((base + 44))
 TURN_TERM_PORT=$((base + 45)) LK_PORT=$((base + 10)) LK_TCP_PORT=$((base + 11))
 LK_UDP_PORT=$((base + 12)) LK_TURN_TLS_PORT=$((base + 49)) ICETCP_PORT=$((base + 91))
-TURN_RELAY=$((base + 60))-$((base + 70))
+TURN_RELAY=$((base + 60))-$((base + 70)) AGENT_HTTP_PORT=$((base + 95))
 
 echo "# e2e: front door of $domain on 127.0.0.1, ports $base-$((base + 99)) and $sni_port"
 busy=()
 for p in $HTTP_PORT $HTTPS_PORT $INTERNAL_HTTPS_PORT $TURN_TERM_PORT $LK_PORT $LK_TCP_PORT \
-         $LK_UDP_PORT $LK_TURN_TLS_PORT $ICETCP_PORT; do
+         $LK_UDP_PORT $LK_TURN_TLS_PORT $ICETCP_PORT $AGENT_HTTP_PORT; do
     port_free "$p" || busy+=("$p")
 done
 if ((${#busy[@]})); then
@@ -263,7 +263,6 @@ fi
 # maps the public name to 127.0.0.1 (the machine's own file is untouched).
 # Without one (not root), it uses the address itself, which the test
 # certificate also names.
-agent_port=${E2E_AGENT_PORT:-29010}
 start_agent() { # logfile
     local key secret url=wss://$domain:$HTTPS_PORT ns=()
     IFS=': ' read -r key secret <"$run/keys.yaml"
@@ -277,7 +276,7 @@ start_agent() { # logfile
     agent_url=$url
     LIVEKIT_URL=$url LIVEKIT_API_KEY=$key LIVEKIT_API_SECRET=$secret \
     NODE_EXTRA_CA_CERTS=$run/ca/ca.pem SSL_CERT_FILE=$run/ca/ca.pem \
-    E2E_AGENT_PORT=$agent_port NODE_ENV=production \
+    E2E_AGENT_PORT=$AGENT_HTTP_PORT NODE_ENV=production \
         setsid "${ns[@]}" node e2e/agent/worker.mjs start --log-level info >"$1" 2>&1 &
     agent_pid=$!
     local i

@@ -7,7 +7,7 @@
 // Environment (read by @livekit/agents' CLI): LIVEKIT_URL (the front door,
 // wss://meet.dissertation-editor.com[:port]), LIVEKIT_API_KEY,
 // LIVEKIT_API_SECRET; E2E_AGENT_NAME (default note-taker), E2E_AGENT_PORT
-// (the worker's health-check port on 127.0.0.1, default 29010).
+// (the worker's health-check port on 127.0.0.1, default 8081).
 //
 // Each job joins its room, then sends a reliable data message on topic
 // "note-taker" every second until the room is left:
@@ -50,7 +50,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       agent: fileURLToPath(import.meta.url),
       agentName,
       host: '127.0.0.1',
-      port: Number(process.env.E2E_AGENT_PORT || 29010),
+      port: Number(process.env.E2E_AGENT_PORT || 8081),
       // one warm job process, not one per core: the suite runs one job
       // at a time
       numIdleProcesses: 1,
