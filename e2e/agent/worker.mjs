@@ -12,10 +12,11 @@
 // Each job joins its room, then sends a reliable data message on topic
 // "note-taker" every second until the room is left:
 //   {"agent":"note-taker","room":"<room>","metadata":"<job metadata>","n":N}
-// which the participants of the e2e suite wait for.  The job ends when the
-// last participant who is not an agent has left.
+// which the participants of the e2e suite wait for.  Like a real agent it
+// stays until livekit-server closes the room (its departure timeout after
+// the last participant who is not an agent left); then the job ends.
 import { cli, defineAgent, WorkerOptions } from '@livekit/agents';
-import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
+import { RoomEvent } from '@livekit/rtc-node';
 import { fileURLToPath } from 'node:url';
 
 const agentName = process.env.E2E_AGENT_NAME || 'note-taker';
@@ -24,12 +25,7 @@ export default defineAgent({
   entry: async (ctx) => {
     await ctx.connect();
     const room = ctx.room;
-    const humans = () =>
-      [...room.remoteParticipants.values()].filter((p) => p.kind !== ParticipantKind.AGENT).length;
-    const done = new Promise((resolve) => {
-      room.on(RoomEvent.Disconnected, resolve);
-      room.on(RoomEvent.ParticipantDisconnected, () => humans() === 0 && resolve());
-    });
+    const done = new Promise((resolve) => room.on(RoomEvent.Disconnected, resolve));
     let n = 0;
     const timer = setInterval(() => {
       n++;
@@ -40,7 +36,7 @@ export default defineAgent({
     }, 1000);
     await done;
     clearInterval(timer);
-    ctx.shutdown('no participant left');
+    ctx.shutdown('room closed');
   },
 });
 
