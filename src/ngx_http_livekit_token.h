@@ -9,8 +9,10 @@
  *   _request.c  what the client asked for (GET query / POST JSON), checked;
  *   _room_config.c  which roomConfig a token may carry;
  *   _cors.c     cross-origin requests (livekit_token_cors_origins);
+ *   _reply.c    JSON replies and errors, response headers;
  *   _jwt.c      claims and the HS256 signature;
  *   _status.c   counters in shared memory and livekit_token_status;
+ *   _webhook.c  LiveKit webhooks verified before they are passed on;
  *   _ssm.c      the SSM Parameter Store key source (a second module, for
  *               its http-level directives), _aws.c its AWS client.
  */
@@ -104,6 +106,11 @@ typedef enum {
     NGX_HTTP_LIVEKIT_TOKEN_TOO_LARGE,
     NGX_HTTP_LIVEKIT_BODY_TOO_LARGE,
     NGX_HTTP_LIVEKIT_ORIGIN_NOT_ALLOWED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_UNSIGNED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_BAD_SIGNATURE,
+    NGX_HTTP_LIVEKIT_WEBHOOK_EXPIRED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH,
+    NGX_HTTP_LIVEKIT_WEBHOOK_UNKNOWN_KEY,
     NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED,
     NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE,
     NGX_HTTP_LIVEKIT_KEYS_NOT_LOADED,
@@ -212,6 +219,9 @@ typedef struct {
     ngx_array_t                *cors_origins; /* of ngx_str_t */
     ngx_flag_t                  cors_any;
 
+    ngx_flag_t                  webhook;      /* livekit_webhook */
+    ngx_array_t                *webhook_keys; /* of keyset pointers */
+
     ngx_str_t                   video_head;   /* precomputed grant JSON */
     ngx_str_t                   video_tail;   /* and the claims after it */
 
@@ -237,6 +247,14 @@ typedef struct {
 } ngx_http_livekit_claims_t;
 
 
+/* a token someone else signed, split (_jwt.c) */
+typedef struct {
+    ngx_str_t                   signed_part;  /* header.payload */
+    ngx_str_t                   signature;    /* decoded */
+    json_t                     *claims;
+} ngx_http_livekit_jwt_t;
+
+
 /* a client error: an entry of the code table and what to fix */
 typedef struct {
     ngx_http_livekit_code_e     code;
@@ -253,7 +271,12 @@ extern ngx_str_t                      ngx_http_livekit_sources[];
 extern ngx_str_t                      ngx_http_livekit_kinds[];
 extern const ngx_http_livekit_code_t  ngx_http_livekit_codes[];
 
+typedef ngx_int_t (*ngx_http_livekit_valid_pt)(ngx_str_t *name);
+
 ngx_str_t *ngx_http_livekit_vocab_find(ngx_str_t *words, ngx_str_t *word);
+char *ngx_http_livekit_conf_names(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **names, ngx_flag_t *any, ngx_http_livekit_valid_pt valid,
+    const char *rule);
 ngx_http_livekit_grant_t *ngx_http_livekit_grant_find(ngx_str_t *word);
 ngx_int_t ngx_http_livekit_fail(ngx_http_livekit_error_t *err,
     ngx_http_livekit_code_e code, const char *message);
@@ -274,6 +297,13 @@ ngx_int_t ngx_http_livekit_cors_preflight(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_error_t *err);
 ngx_int_t ngx_http_livekit_cors_headers(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf);
+
+/* _reply.c */
+ngx_int_t ngx_http_livekit_reply(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b);
+ngx_int_t ngx_http_livekit_reply_error(ngx_http_request_t *r,
+    ngx_http_livekit_error_t *err);
+void ngx_http_livekit_reply_log(ngx_http_request_t *r, ngx_log_t *log);
 ngx_int_t ngx_http_livekit_header_out(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 
@@ -282,10 +312,14 @@ char *ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
+char *ngx_http_livekit_keyset_all(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets);
 ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
     ngx_http_livekit_keyset_t *ks);
 
 /* _request.c */
+ngx_int_t ngx_http_livekit_request_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body);
 ngx_int_t ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err);
 ngx_int_t ngx_http_livekit_claims_from_json(ngx_http_request_t *r,
@@ -310,6 +344,11 @@ char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,
 void ngx_http_livekit_stats_reset(void);
 void ngx_http_livekit_stats_issued(ngx_uint_t post);
 void ngx_http_livekit_stats_error(ngx_http_livekit_code_e code);
+void ngx_http_livekit_stats_webhook(void);
+
+/* _webhook.c */
+ngx_int_t ngx_http_livekit_webhook_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_livekit_webhook_init(ngx_conf_t *cf);
 
 /* _jwt.c */
 ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);
@@ -322,6 +361,10 @@ size_t ngx_http_livekit_jwt_len(size_t claims_len);
 ngx_int_t ngx_http_livekit_json_escape(ngx_pool_t *pool, ngx_str_t *s);
 u_char *ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
     ngx_http_livekit_key_t *key, ngx_str_t *claims, u_char *p);
+ngx_int_t ngx_http_livekit_jwt_decode(ngx_http_request_t *r,
+    ngx_str_t *token, ngx_http_livekit_jwt_t *jwt);
+ngx_int_t ngx_http_livekit_jwt_check(ngx_http_request_t *r,
+    ngx_http_livekit_key_t *key, ngx_http_livekit_jwt_t *jwt);
 
 
 #endif /* _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_ */

@@ -4,7 +4,7 @@
  *
  * Owns: livekit_token_cors_origins, the answer to a preflight (OPTIONS
  * with Origin) and the Access-Control-Allow-Origin and Vary headers of
- * every reply, and adding a response header.  The origin a reply names is the configuration's copy, never
+ * every reply.  The origin a reply names is the configuration's copy, never
  * the client's bytes.  Without the directive nothing here runs and the
  * location stays same-origin (OPTIONS is 405 like any other method).
  * Does not own: the replies themselves (_module.c).
@@ -28,50 +28,12 @@ ngx_http_livekit_cors_origins(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_livekit_token_loc_conf_t *lcf = conf;
 
-    ngx_str_t   *value, *origin;
-    ngx_uint_t   i;
-
-    if (lcf->cors_origins != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    lcf->cors_origins = ngx_array_create(cf->pool, cf->args->nelts - 1,
-                                         sizeof(ngx_str_t));
-    if (lcf->cors_origins == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        if (value[i].len == 1 && value[i].data[0] == '*') {
-            if (cf->args->nelts != 2) {
-                return "takes either \"*\" or origins";
-            }
-
-            lcf->cors_any = 1;
-            return NGX_CONF_OK;
-        }
-
-        if (ngx_http_livekit_cors_valid(&value[i]) != NGX_OK) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid origin \"%V\" in \"%V\": write it as "
-                               "a browser sends it, scheme://host[:port] "
-                               "in lower case, no path",
-                               &value[i], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        origin = ngx_array_push(lcf->cors_origins);
-        if (origin == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *origin = value[i];
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_livekit_conf_names(cf, cmd, &lcf->cors_origins,
+                                       &lcf->cors_any,
+                                       ngx_http_livekit_cors_valid,
+                                       "write an origin as a browser sends "
+                                       "it, scheme://host[:port] in lower "
+                                       "case with no path, or \"*\" alone");
 }
 
 
@@ -214,7 +176,6 @@ static ngx_str_t *
 ngx_http_livekit_cors_match(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf)
 {
-    ngx_str_t        *origin;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *sent;
@@ -249,41 +210,5 @@ ngx_http_livekit_cors_match(ngx_http_request_t *r,
         return &any;
     }
 
-    origin = lcf->cors_origins->elts;
-
-    for (i = 0; i < lcf->cors_origins->nelts; i++) {
-        if (origin[i].len == sent->value.len
-            && ngx_strncmp(origin[i].data, sent->value.data, origin[i].len)
-               == 0)
-        {
-            return &origin[i];
-        }
-    }
-
-    return NULL;
-}
-
-
-/* adds a response header; "name" and "value" must outlive the request */
-
-ngx_int_t
-ngx_http_livekit_header_out(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value = *value;
-
-    return NGX_OK;
+    return ngx_http_livekit_vocab_find(lcf->cors_origins->elts, &sent->value);
 }

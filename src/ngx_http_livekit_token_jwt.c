@@ -5,7 +5,8 @@
  * Owns: the LiveKit claim set (iss, sub, nbf, exp, name, metadata,
  * attributes, the grants of the grant table, kind, roomPreset and
  * roomConfig), its base64url encoding and the HMAC-SHA256 signature with
- * the key's pre-keyed context.
+ * the key's pre-keyed context; and reading and checking an HS256 token
+ * someone else signed (a webhook's).
  * Does not own: where the claims come from or whether they are allowed
  * (_request.c), nor where the key comes from (_keys.c).
  *
@@ -19,6 +20,12 @@
 
 #include "ngx_http_livekit_token.h"
 
+#include <openssl/crypto.h>
+
+
+/* a token a client sends us (a webhook's) is at most this long */
+#define NGX_HTTP_LIVEKIT_JWT_MAX  16384
+
 
 static u_char     ngx_http_livekit_jwt_header_buf[64];
 static ngx_str_t  ngx_http_livekit_jwt_header;
@@ -27,6 +34,11 @@ static ngx_str_t  ngx_http_livekit_jwt_header;
 #define ngx_http_livekit_b64url_len(n)   (((n) * 4 + 2) / 3)
 
 
+static ngx_int_t ngx_http_livekit_jwt_mac(ngx_http_request_t *r,
+    ngx_http_livekit_key_t *key, u_char *data, size_t len, u_char *sig,
+    size_t *siglen);
+static ngx_int_t ngx_http_livekit_jwt_part(ngx_pool_t *pool, u_char *start,
+    u_char *end, ngx_str_t *out);
 static u_char *ngx_http_livekit_jwt_video(u_char *p,
     ngx_http_livekit_token_loc_conf_t *lcf);
 static u_char *ngx_http_livekit_jwt_objects(u_char *p,
@@ -414,14 +426,9 @@ ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
     ngx_encode_base64url(&dst, claims);
     p += dst.len;
 
-    /* no key: restores the state keyed when the key was loaded */
-
-    if (EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
-        || EVP_MAC_update(key->mac, start, p - start) != 1
-        || EVP_MAC_final(key->mac, sig, &siglen, sizeof(sig)) != 1)
+    if (ngx_http_livekit_jwt_mac(r, key, start, p - start, sig, &siglen)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "livekit token: HMAC-SHA256 failed");
         return NULL;
     }
 
@@ -433,4 +440,129 @@ ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
     ngx_encode_base64url(&dst, &src);
 
     return p + dst.len;
+}
+
+
+/* HMAC-SHA256 with the key's context, restored to its keyed state */
+
+static ngx_int_t
+ngx_http_livekit_jwt_mac(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
+    u_char *data, size_t len, u_char *sig, size_t *siglen)
+{
+    if (EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
+        || EVP_MAC_update(key->mac, data, len) != 1
+        || EVP_MAC_final(key->mac, sig, siglen, EVP_MAX_MD_SIZE) != 1)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "livekit token: HMAC-SHA256 failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Splits a compact HS256 token a client sent: NGX_OK with the claims
+ * object in "claims" (the caller json_decref()s it), NGX_DECLINED when it
+ * is not a well-formed HS256 JWT.  The signature is checked separately,
+ * once the claims name the key.
+ */
+
+ngx_int_t
+ngx_http_livekit_jwt_decode(ngx_http_request_t *r, ngx_str_t *token,
+    ngx_http_livekit_jwt_t *jwt)
+{
+    u_char      *p, *last, *dot1, *dot2;
+    json_t      *header;
+    ngx_str_t    part;
+    const char  *alg;
+
+    p = token->data;
+    last = p + token->len;
+
+    dot1 = (token->len <= NGX_HTTP_LIVEKIT_JWT_MAX)
+           ? ngx_strlchr(p, last, '.') : NULL;
+    dot2 = dot1 ? ngx_strlchr(dot1 + 1, last, '.') : NULL;
+
+    if (dot2 == NULL || ngx_strlchr(dot2 + 1, last, '.') != NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_livekit_jwt_part(r->pool, p, dot1, &part) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    header = json_loadb((char *) part.data, part.len, 0, NULL);
+    alg = json_string_value(json_object_get(header, "alg"));
+
+    if (alg == NULL || ngx_strcmp(alg, "HS256") != 0) {
+        json_decref(header);
+        return NGX_DECLINED;
+    }
+
+    json_decref(header);
+
+    if (ngx_http_livekit_jwt_part(r->pool, dot2 + 1, last, &jwt->signature)
+        != NGX_OK
+        || jwt->signature.len != NGX_HTTP_LIVEKIT_HS256_LEN
+        || ngx_http_livekit_jwt_part(r->pool, dot1 + 1, dot2, &part)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    jwt->claims = json_loadb((char *) part.data, part.len,
+                             JSON_REJECT_DUPLICATES, NULL);
+
+    if (!json_is_object(jwt->claims)) {
+        json_decref(jwt->claims);
+        jwt->claims = NULL;
+        return NGX_DECLINED;
+    }
+
+    jwt->signed_part.data = p;
+    jwt->signed_part.len = dot2 - p;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_livekit_jwt_part(ngx_pool_t *pool, u_char *start, u_char *end,
+    ngx_str_t *out)
+{
+    ngx_str_t  src;
+
+    src.data = start;
+    src.len = end - start;
+
+    out->data = ngx_pnalloc(pool, ngx_base64_decoded_length(src.len) + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_decode_base64url(out, &src);
+}
+
+
+/* NGX_OK when "key" made the token's signature */
+
+ngx_int_t
+ngx_http_livekit_jwt_check(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
+    ngx_http_livekit_jwt_t *jwt)
+{
+    u_char  sig[EVP_MAX_MD_SIZE];
+    size_t  siglen;
+
+    if (ngx_http_livekit_jwt_mac(r, key, jwt->signed_part.data,
+                                 jwt->signed_part.len, sig, &siglen)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return (siglen == jwt->signature.len
+            && CRYPTO_memcmp(sig, jwt->signature.data, siglen) == 0)
+           ? NGX_OK : NGX_DECLINED;
 }

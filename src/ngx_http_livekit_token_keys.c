@@ -375,6 +375,73 @@ ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
 }
 
 
+/*
+ * A webhook location verifies with any key its scope could sign with:
+ * every key of the file, or the SSM key set.
+ */
+
+char *
+ngx_http_livekit_keyset_all(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets)
+{
+    ngx_int_t                    rc;
+    ngx_uint_t                   i;
+    ngx_http_livekit_secret_t   *s;
+    ngx_http_livekit_keyset_t  **ks;
+
+    *keysets = ngx_array_create(cf->pool, 2,
+                                sizeof(ngx_http_livekit_keyset_t *));
+    if (*keysets == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rc = ngx_http_livekit_ssm_keyset(cf, lcf);
+
+    if (rc == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ks = ngx_array_push(*keysets);
+        if (ks == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *ks = lcf->keyset;
+        return NGX_CONF_OK;
+    }
+
+    if (lcf->secrets == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"livekit_webhook\" has no key: "
+                           "set \"livekit_keys_file\" or "
+                           "\"livekit_ssm_path\"");
+        return NGX_CONF_ERROR;
+    }
+
+    s = lcf->secrets->elts;
+
+    for (i = 0; i < lcf->secrets->nelts; i++) {
+
+        if (s[i].keyset == NULL) {
+            s[i].keyset = ngx_http_livekit_keyset_create(cf, &s[i]);
+            if (s[i].keyset == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        ks = ngx_array_push(*keysets);
+        if (ks == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *ks = s[i].keyset;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_http_livekit_keyset_t *
 ngx_http_livekit_keyset_create(ngx_conf_t *cf, ngx_http_livekit_secret_t *s)
 {

@@ -5,10 +5,11 @@
  *
  * Owns: the directives and their configuration, the content handler that
  * chooses the contract by method (GET: today's product, POST: LiveKit's
- * standard token endpoint), reading the POST body, and every reply,
- * including JSON errors.
- * Does not own: checking input (_request.c), signing (_jwt.c), or where
- * keys come from (_keys.c).
+ * standard token endpoint), the POST body's limits, and the token reply in
+ * each contract's shape.
+ * Does not own: checking input (_request.c, _room_config.c), signing
+ * (_jwt.c), where keys come from (_keys.c), or sending replies and errors
+ * (_reply.c).
  */
 
 #include "ngx_http_livekit_token.h"
@@ -24,7 +25,6 @@
 
 static ngx_str_t  ngx_http_livekit_allow = ngx_string("GET, POST");
 static ngx_str_t  ngx_http_livekit_retry_after = ngx_string("5");
-static ngx_str_t  ngx_http_livekit_no_store = ngx_string("no-store");
 
 static const char  ngx_http_livekit_body_message[] =
     "the request body is larger than the location allows "
@@ -38,14 +38,7 @@ static void ngx_http_livekit_token_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_livekit_token_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_livekit_token_issue(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c);
-static ngx_int_t ngx_http_livekit_token_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_livekit_token_is_json(ngx_http_request_t *r);
-static void ngx_http_livekit_token_log(ngx_http_request_t *r, ngx_log_t *log);
-static ngx_int_t ngx_http_livekit_token_error(ngx_http_request_t *r,
-    ngx_http_livekit_error_t *err);
-static ngx_int_t ngx_http_livekit_token_send(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_buf_t *b);
 static ngx_int_t ngx_http_livekit_token_preflight(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf);
 static ngx_int_t ngx_http_livekit_token_reply(ngx_http_request_t *r,
@@ -232,6 +225,13 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
       offsetof(ngx_http_livekit_token_loc_conf_t, body_max),
       NULL },
 
+    { ngx_string("livekit_webhook"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, webhook),
+      NULL },
+
     { ngx_string("livekit_token_cors_origins"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_livekit_cors_origins,
@@ -313,7 +313,7 @@ ngx_http_livekit_token_handler(ngx_http_request_t *r)
                    "use GET /token?room=...&participant=... or POST a "
                    "JSON token request");
 
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     ngx_memzero(&c, sizeof(ngx_http_livekit_claims_t));
@@ -363,7 +363,7 @@ ngx_http_livekit_token_post(ngx_http_request_t *r,
         return rc;
     }
 
-    return ngx_http_livekit_token_error(r, &err);
+    return ngx_http_livekit_reply_error(r, &err);
 }
 
 
@@ -377,17 +377,20 @@ ngx_http_livekit_token_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_livekit_token_json(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_str_t                   body;
-    ngx_http_livekit_error_t    err;
-    ngx_http_livekit_claims_t   c;
+    ngx_int_t                           rc;
+    ngx_str_t                           body;
+    ngx_http_livekit_error_t            err;
+    ngx_http_livekit_claims_t           c;
+    ngx_http_livekit_token_loc_conf_t  *lcf;
 
-    rc = ngx_http_livekit_token_body(r, &body);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
+
+    rc = ngx_http_livekit_request_body(r, lcf->body_max, &body);
 
     if (rc == NGX_DECLINED) {
         (void) ngx_http_livekit_fail(&err, NGX_HTTP_LIVEKIT_BODY_TOO_LARGE,
                                      ngx_http_livekit_body_message);
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
@@ -399,7 +402,7 @@ ngx_http_livekit_token_json(ngx_http_request_t *r)
     rc = ngx_http_livekit_claims_from_json(r, body.data, body.len, &c, &err);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
@@ -422,7 +425,7 @@ ngx_http_livekit_token_preflight(ngx_http_request_t *r,
     rc = ngx_http_livekit_cors_preflight(r, lcf, &err);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
@@ -457,7 +460,7 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
@@ -478,7 +481,7 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
                    "the token service has no signing key yet; "
                    "retry after a few seconds");
 
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     /* from here on room, identity, name and url are JSON-escaped */
@@ -495,7 +498,7 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
                    "(livekit_token_max_size): send less metadata or fewer "
                    "attributes");
 
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     return ngx_http_livekit_token_reply(r, key, c, &claims, &url);
@@ -591,81 +594,8 @@ ngx_http_livekit_token_reply(ngx_http_request_t *r,
 
     ngx_http_livekit_stats_issued(!get);
 
-    return ngx_http_livekit_token_send(r, get ? NGX_HTTP_OK
+    return ngx_http_livekit_reply(r, get ? NGX_HTTP_OK
                                               : NGX_HTTP_CREATED, b);
-}
-
-
-/*
- * The request body in one piece, whether in memory or buffered to disk;
- * NGX_DECLINED, before any copy, when it is larger than
- * livekit_token_body_max_size (a body without Content-Length).
- */
-
-static ngx_int_t
-ngx_http_livekit_token_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char                             *p;
-    off_t                               len;
-    ssize_t                             n;
-    ngx_buf_t                          *b;
-    ngx_log_t                           log;
-    ngx_chain_t                        *cl;
-    ngx_http_livekit_token_loc_conf_t  *lcf;
-
-    ngx_str_null(body);
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
-
-    if (len > (off_t) lcf->body_max) {
-        return NGX_DECLINED;
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                          b->file_pos);
-
-        if (n != b->file_last - b->file_pos) {
-            ngx_http_livekit_token_log(r, &log);
-            ngx_log_error(NGX_LOG_ERR, &log, 0,
-                          "livekit token: cannot read the buffered body");
-            return NGX_ERROR;
-        }
-
-        p += n;
-    }
-
-    body->len = p - body->data;
-
-    return NGX_OK;
 }
 
 
@@ -697,102 +627,6 @@ ngx_http_livekit_token_is_json(ngx_http_request_t *r)
     }
 
     return p == last || *p == ';';
-}
-
-
-/*
- * The connection's log without nginx's request context, which would add
- * the request line (the client's room and identity) to the module's lines.
- */
-
-static void
-ngx_http_livekit_token_log(ngx_http_request_t *r, ngx_log_t *log)
-{
-    *log = *r->connection->log;
-    log->handler = NULL;
-}
-
-
-static ngx_int_t
-ngx_http_livekit_token_error(ngx_http_request_t *r,
-    ngx_http_livekit_error_t *err)
-{
-    size_t                          len;
-    json_t                         *body;
-    ngx_buf_t                      *b;
-    ngx_log_t                       log;
-    const ngx_http_livekit_code_t  *code;
-
-    code = &ngx_http_livekit_codes[err->code];
-
-    /*
-     * Client errors, and the 503 while no key is loaded: the key source
-     * logs its own failures once per change, so each request is only info.
-     */
-
-    ngx_http_livekit_token_log(r, &log);
-    ngx_log_error(NGX_LOG_INFO, &log, 0, "livekit token: %ui %s, client: %V",
-                  code->status, code->name, &r->connection->addr_text);
-
-    ngx_http_livekit_stats_error(err->code);
-
-    body = json_pack("{s:s,s:s}", "error", code->name,
-                     "message", err->message);
-    if (body == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = json_dumpb(body, NULL, 0, JSON_COMPACT);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL || len == 0) {
-        json_decref(body);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last += json_dumpb(body, (char *) b->pos, len, JSON_COMPACT);
-    *b->last++ = '\n';
-    json_decref(body);
-
-    return ngx_http_livekit_token_send(r, code->status, b);
-}
-
-
-/* sends "b" as the whole JSON response */
-
-static ngx_int_t
-ngx_http_livekit_token_send(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_buf_t *b)
-{
-    ngx_int_t     rc;
-    ngx_chain_t   out;
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    if (ngx_http_livekit_header_out(r, "Cache-Control",
-                                    &ngx_http_livekit_no_store)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
 }
 
 
@@ -842,6 +676,7 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
     conf->metadata_max = NGX_CONF_UNSET_SIZE;
     conf->token_max = NGX_CONF_UNSET_SIZE;
     conf->body_max = NGX_CONF_UNSET_SIZE;
+    conf->webhook = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -917,6 +752,15 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_size_value(conf->token_max, prev->token_max,
                               NGX_HTTP_LIVEKIT_TOKEN_MAX);
     ngx_conf_merge_size_value(conf->body_max, prev->body_max, 16384);
+
+    ngx_conf_merge_value(conf->webhook, prev->webhook, 0);
+
+    if (conf->webhook
+        && ngx_http_livekit_keyset_all(cf, conf, &conf->webhook_keys)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->status && !conf->enable) {
 
@@ -1309,6 +1153,10 @@ ngx_http_livekit_token_room_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_livekit_token_init(ngx_conf_t *cf)
 {
+    if (ngx_http_livekit_webhook_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_livekit_jwt_init(cf);
 }
 
@@ -1318,5 +1166,5 @@ ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
 {
     ngx_http_livekit_stats_reset();
 
-    return NGX_OK;
+    return ngx_http_livekit_webhook_add_variables(cf);
 }

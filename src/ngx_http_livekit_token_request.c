@@ -8,7 +8,8 @@
  * configuration: pinned values, defaults, the room pattern and every
  * limit.  Any problem becomes a 4xx with a code from the code table and a
  * message saying what to fix; nothing here logs a client value.
- * Does not own: reading the body or writing replies (_module.c), or which
+ * Also reads a request body into one piece.
+ * Does not own: writing replies (_module.c, _reply.c), or which
  * roomConfig is allowed (_room_config.c).
  */
 
@@ -224,6 +225,77 @@ ngx_http_livekit_arg(ngx_http_request_t *r, u_char *raw, size_t len,
     }
 
     value->len = d - value->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The request body in one piece, whether in memory or buffered to disk;
+ * NGX_DECLINED, before any copy, when it is larger than "max" (a body
+ * without Content-Length).
+ */
+
+ngx_int_t
+ngx_http_livekit_request_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_log_t     log;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if ((size_t) len > max) {
+        return NGX_DECLINED;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_http_livekit_reply_log(r, &log);
+            ngx_log_error(NGX_LOG_ERR, &log, 0,
+                          "livekit token: cannot read the buffered body");
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    body->len = p - body->data;
 
     return NGX_OK;
 }

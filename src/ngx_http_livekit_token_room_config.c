@@ -52,6 +52,7 @@ static ngx_str_t  ngx_http_livekit_credential_fields[] = {
 };
 
 
+static ngx_int_t ngx_http_livekit_agent_valid(ngx_str_t *name);
 static ngx_int_t ngx_http_livekit_credentials_find(json_t *v,
     ngx_str_t *found);
 static void ngx_http_livekit_json_decref(void *data);
@@ -75,52 +76,24 @@ ngx_http_livekit_agents_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_livekit_token_loc_conf_t *lcf = conf;
 
-    ngx_str_t                 *value, *name;
-    ngx_uint_t                 i;
-    ngx_http_livekit_error_t   err;
+    return ngx_http_livekit_conf_names(cf, cmd, &lcf->agents,
+                                       &lcf->agents_any,
+                                       ngx_http_livekit_agent_valid,
+                                       "an agent name is 1 to 256 bytes of "
+                                       "UTF-8 text, or \"*\" alone");
+}
 
-    if (lcf->agents != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
+
+static ngx_int_t
+ngx_http_livekit_agent_valid(ngx_str_t *name)
+{
+    ngx_http_livekit_error_t  err;
+
+    if (name->len == 0 || name->len > NGX_HTTP_LIVEKIT_MAX_NAME) {
+        return NGX_DECLINED;
     }
 
-    value = cf->args->elts;
-
-    lcf->agents = ngx_array_create(cf->pool, cf->args->nelts - 1,
-                                   sizeof(ngx_str_t));
-    if (lcf->agents == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        if (value[i].len == 1 && value[i].data[0] == '*') {
-            if (cf->args->nelts != 2) {
-                return "takes either \"*\" or agent names";
-            }
-
-            lcf->agents_any = 1;
-            return NGX_CONF_OK;
-        }
-
-        if (value[i].len == 0 || value[i].len > NGX_HTTP_LIVEKIT_MAX_NAME
-            || ngx_http_livekit_check_text(&value[i], 0, &err) != NGX_OK)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid agent name \"%V\" in \"%V\": "
-                               "1 to 256 bytes of UTF-8 text",
-                               &value[i], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        name = ngx_array_push(lcf->agents);
-        if (name == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *name = value[i];
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_livekit_check_text(name, 0, &err);
 }
 
 
@@ -457,11 +430,8 @@ static ngx_int_t
 ngx_http_livekit_agent_allowed(ngx_http_livekit_token_loc_conf_t *lcf,
     ngx_str_t *name)
 {
-    ngx_http_livekit_error_t  err;
-
     if (lcf->agents_any) {
-        return (name->len <= NGX_HTTP_LIVEKIT_MAX_NAME
-                && ngx_http_livekit_check_text(name, 0, &err) == NGX_OK)
+        return (name->len == 0 || ngx_http_livekit_agent_valid(name) == NGX_OK)
                ? NGX_OK : NGX_DECLINED;
     }
 

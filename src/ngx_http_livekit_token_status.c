@@ -18,6 +18,7 @@
 typedef struct {
     ngx_atomic_t   issued_get;
     ngx_atomic_t   issued_post;
+    ngx_atomic_t   webhooks;
     ngx_atomic_t   errors[NGX_HTTP_LIVEKIT_NCODES];
 } ngx_http_livekit_stats_t;
 
@@ -110,6 +111,15 @@ ngx_http_livekit_stats_issued(ngx_uint_t post)
         (void) ngx_atomic_fetch_add(post ? &ngx_http_livekit_stats->issued_post
                                          : &ngx_http_livekit_stats->issued_get,
                                     1);
+    }
+}
+
+
+void
+ngx_http_livekit_stats_webhook(void)
+{
+    if (ngx_http_livekit_stats) {
+        (void) ngx_atomic_fetch_add(&ngx_http_livekit_stats->webhooks, 1);
     }
 }
 
@@ -277,9 +287,11 @@ ngx_http_livekit_status_json(ngx_http_request_t *r,
 
     s = ngx_http_livekit_stats;
 
-    root = json_pack("{s:{s:I,s:I}}", "tokens",
+    root = json_pack("{s:{s:I,s:I},s:{s:I}}", "tokens",
                      "get", (json_int_t) (s ? s->issued_get : 0),
-                     "post", (json_int_t) (s ? s->issued_post : 0));
+                     "post", (json_int_t) (s ? s->issued_post : 0),
+                     "webhooks",
+                     "verified", (json_int_t) (s ? s->webhooks : 0));
     errors = json_object();
 
     if (root == NULL || errors == NULL
@@ -364,9 +376,13 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
             "# TYPE livekit_token_issued_total counter\n"
             "livekit_token_issued_total{contract=\"get\"} %uA\n"
             "livekit_token_issued_total{contract=\"post\"} %uA\n"
+            "# HELP livekit_token_webhooks_verified_total Webhooks passed on.\n"
+            "# TYPE livekit_token_webhooks_verified_total counter\n"
+            "livekit_token_webhooks_verified_total %uA\n"
             "# HELP livekit_token_errors_total Error replies, by code.\n"
             "# TYPE livekit_token_errors_total counter\n",
-            s ? s->issued_get : 0, s ? s->issued_post : 0);
+            s ? s->issued_get : 0, s ? s->issued_post : 0,
+            s ? s->webhooks : 0);
 
     for (i = 0; i < NGX_HTTP_LIVEKIT_NCODES; i++) {
         p = ngx_sprintf(p, "livekit_token_errors_total{code=\"%s\"} %uA\n",

@@ -5,7 +5,8 @@
  * Owns: the grant words of livekit_token_grants with the claim object and
  * name each one writes (LiveKit's own names), the track sources of
  * canPublishSources, the participant kinds of livekit_token_kind, and
- * every reply code of a token location with its HTTP status.  The
+ * every reply code of a token location with its HTTP status; and reading
+ * a directive's list of names.  The
  * directives, the claims writer, the handler and the status counters all
  * read these tables; README's tables list the same names.
  * Does not own: what any of them means for a request (_request.c,
@@ -118,6 +119,13 @@ const ngx_http_livekit_code_t  ngx_http_livekit_codes[] = {
     [NGX_HTTP_LIVEKIT_TOKEN_TOO_LARGE] = { 400, "token_too_large" },
     [NGX_HTTP_LIVEKIT_BODY_TOO_LARGE] = { 413, "body_too_large" },
     [NGX_HTTP_LIVEKIT_ORIGIN_NOT_ALLOWED] = { 403, "origin_not_allowed" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_UNSIGNED] = { 401, "webhook_unsigned" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_BAD_SIGNATURE] =
+        { 401, "webhook_bad_signature" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_EXPIRED] = { 401, "webhook_expired" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH] =
+        { 401, "webhook_body_mismatch" },
+    [NGX_HTTP_LIVEKIT_WEBHOOK_UNKNOWN_KEY] = { 401, "webhook_unknown_key" },
     [NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed" },
     [NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE] =
         { 415, "unsupported_media_type" },
@@ -170,4 +178,63 @@ ngx_http_livekit_fail(ngx_http_livekit_error_t *err,
     err->message = message;
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * A directive's "name ... | *": "*" alone sets "any"; otherwise each name
+ * must pass "valid" ("rule" says what a valid one is), and the array ends
+ * with a null string, as ngx_http_livekit_vocab_find() reads it.
+ */
+
+char *
+ngx_http_livekit_conf_names(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **names, ngx_flag_t *any, ngx_http_livekit_valid_pt valid,
+    const char *rule)
+{
+    ngx_str_t   *value, *name;
+    ngx_uint_t   i;
+
+    if (*names != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    *names = ngx_array_create(cf->pool, cf->args->nelts, sizeof(ngx_str_t));
+    if (*names == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 2 && value[1].len == 1 && value[1].data[0] == '*') {
+        *any = 1;
+    }
+
+    for (i = 1; !*any && i < cf->args->nelts; i++) {
+
+        if ((value[i].len == 1 && value[i].data[0] == '*')
+            || valid(&value[i]) != NGX_OK)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\": %s",
+                               &value[i], &cmd->name, rule);
+            return NGX_CONF_ERROR;
+        }
+
+        name = ngx_array_push(*names);
+        if (name == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *name = value[i];
+    }
+
+    name = ngx_array_push(*names);
+    if (name == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_str_null(name);
+
+    return NGX_CONF_OK;
 }
