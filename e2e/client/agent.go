@@ -141,8 +141,8 @@ func agent(door *frontDoor, room string) {
 			agentName = rp.Attributes()["lk.agent.name"]
 		}
 	}
-	check(agentName == "" || agentName == name,
-		"agent: the agent participant %s is %q (lk.agent.name)", joined[0], agentName)
+	check(agentName == name,
+		"agent: the agent participant %s is %q (its lk.agent.name attribute)", joined[0], agentName)
 	okMsg := len(msgs) > 0
 	for i, m := range msgs {
 		okMsg = okMsg && m.Agent == name && m.Room == room && m.Metadata == meta && senders[i] == joined[0]
