@@ -61,6 +61,7 @@ fuzz_room_config(ngx_http_livekit_token_loc_conf_t *lcf, ngx_uint_t config)
 
     lcf->agents = ngx_array_create(fuzz_cf_pool, 1, sizeof(ngx_str_t));
     FUZZ_CHECK(lcf->agents != NULL, "array");
+    ngx_str_null((ngx_str_t *) ngx_array_push(lcf->agents));
     lcf->agents_any = 1;
 
     ngx_str_set(&lcf->kind, "agent");
@@ -241,6 +242,8 @@ fuzz_claims_init(void)
             ngx_str_set(s, "notes");
             s = ngx_array_push(lcf->agents);
             ngx_str_set(s, "summarizer");
+            s = ngx_array_push(lcf->agents);
+            ngx_str_null(s);                /* as the directive ends it */
         }
 
         if (i & 0x80) {

@@ -23,7 +23,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/build/fuzz
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"args json keys aws_ssm aws_creds aws_sts aws_ini"}
+targets=${FUZZ_TARGETS:-"args json webhook keys aws_ssm aws_creds aws_sts aws_ini"}
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$out"
 

@@ -60,6 +60,10 @@ if [[ $what == all || $what == e2e ]]; then
     run "front door e2e" e2e/run.sh
 fi
 
+if [[ $what == all || $what == webhook ]]; then
+    run "webhooks from livekit-server (e2e/webhook.sh)" e2e/webhook.sh
+fi
+
 if [[ $what == all || $what == aws ]]; then
     run "SSM key source (moto, t/aws)" scripts/ssm-test.sh
 fi
