@@ -390,6 +390,19 @@ if start_nginx "$run/nginx-stream.conf"; then
     else
         skip "browser tests (e) (f)"
     fi
+
+    # livekit-server gone: nginx's own error line for a failed upstream
+    # quotes the request line, query and all; /rtc and /agent keep it out
+    # (error_log crit there), which the log checks below verify
+    kill "$lk_pid" 2>/dev/null
+    wait "$lk_pid" 2>/dev/null
+    fake=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln
+    codes=$(for p in /rtc /agent; do
+        curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$sni_port:127.0.0.1" \
+            -o /dev/null -w '%{http_code} ' "$door2$p?access_token=$fake"
+    done)
+    check "livekit-server down: /rtc and /agent with ?access_token= get 502 ($codes)" \
+        test "$codes" = "502 502 "
 else
     notok "nginx with the stream blocks on (needs libnginx-mod-stream on Debian)"
 fi
