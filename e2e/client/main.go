@@ -6,6 +6,7 @@
 //	client [flags] negative   refused tokens reach the client with livekit-server's reason
 //	client [flags] idle       a signalling WebSocket survives -idle of silence
 //	client [flags] publish    a synthetic participant for the browser tests
+//	client [flags] agent      POST /token dispatching -agent: it joins and sends data
 //
 // Each check prints "ok - ..." or "not ok - ..."; the exit status is the
 // number of failed checks (capped).
@@ -34,16 +35,18 @@ const (
 )
 
 var (
-	flagDoor     = flag.String("door", "https://meet.dissertation-editor.com", "the front door")
-	flagCA       = flag.String("ca", "", "PEM file of the CA to trust besides the system's")
-	flagResolve  = flag.String("resolve", "", "name=ip[,name=ip...]: addresses for names, instead of DNS")
-	flagRoom     = flag.String("room", "", "room (default: a random one)")
-	flagIdentity = flag.String("identity", "", "identity for publish (default: a random one)")
-	flagKeys     = flag.String("keys", "", "LiveKit key file, to mint tokens the front door would not (negative)")
-	flagLKPid    = flag.Int("lk-pid", 0, "livekit-server's pid: idle stops it (SIGSTOP) so that nothing at all crosses the proxy")
-	flagIdle     = flag.Duration("idle", 65*time.Second, "idle: how long the WebSocket stays silent")
-	flagDuration = flag.Duration("duration", 5*time.Minute, "publish: how long to stay")
-	flagVerbose  = flag.Bool("v", false, "SDK logs")
+	flagDoor      = flag.String("door", "https://meet.dissertation-editor.com", "the front door")
+	flagCA        = flag.String("ca", "", "PEM file of the CA to trust besides the system's")
+	flagResolve   = flag.String("resolve", "", "name=ip[,name=ip...]: addresses for names, instead of DNS")
+	flagRoom      = flag.String("room", "", "room (default: a random one)")
+	flagIdentity  = flag.String("identity", "", "identity for publish (default: a random one)")
+	flagKeys      = flag.String("keys", "", "LiveKit key file, to mint tokens the front door would not (negative)")
+	flagLKPid     = flag.Int("lk-pid", 0, "livekit-server's pid: idle stops it (SIGSTOP) so that nothing at all crosses the proxy")
+	flagIdle      = flag.Duration("idle", 65*time.Second, "idle: how long the WebSocket stays silent")
+	flagDuration  = flag.Duration("duration", 5*time.Minute, "publish: how long to stay")
+	flagVerbose   = flag.Bool("v", false, "SDK logs")
+	flagAgent     = flag.String("agent", "note-taker", "agent: the agent name to dispatch")
+	flagAgentWait = flag.Duration("agent-wait", 30*time.Second, "agent: how long to wait for the agent and its message")
 )
 
 var failed int
@@ -71,7 +74,7 @@ func randomID(prefix string) string {
 func main() {
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish")
+		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish|agent")
 		os.Exit(2)
 	}
 	if *flagVerbose {
@@ -97,6 +100,8 @@ func main() {
 		idle(door, room)
 	case "publish":
 		publish(door, room)
+	case "agent":
+		agent(door, room)
 	default:
 		fmt.Fprintln(os.Stderr, "client: unknown command", flag.Arg(0))
 		os.Exit(2)
