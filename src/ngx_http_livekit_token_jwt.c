@@ -552,11 +552,13 @@ ngx_int_t
 ngx_http_livekit_jwt_check(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
     ngx_http_livekit_jwt_t *jwt)
 {
-    u_char  sig[EVP_MAX_MD_SIZE];
-    size_t  siglen;
+    u_char     sig[EVP_MAX_MD_SIZE];
+    size_t     siglen;
+    ngx_log_t  log;
 
-    if (ngx_http_livekit_jwt_mac(r->connection->log, key,
-                                 jwt->signed_part.data,
+    ngx_http_livekit_reply_log(r, &log);
+
+    if (ngx_http_livekit_jwt_mac(&log, key, jwt->signed_part.data,
                                  jwt->signed_part.len, sig, &siglen)
         != NGX_OK)
     {

@@ -549,6 +549,7 @@ ngx_http_livekit_token_reply(ngx_http_request_t *r,
     size_t      len;
     ngx_int_t   get;
     ngx_buf_t  *b;
+    ngx_log_t   log;
 
     get = (r->method == NGX_HTTP_GET);
 
@@ -579,7 +580,9 @@ ngx_http_livekit_token_reply(ngx_http_request_t *r,
                        sizeof("\",\"participant_token\":\"") - 1);
     }
 
-    p = ngx_http_livekit_jwt_sign(r->connection->log, key, claims, p);
+    ngx_http_livekit_reply_log(r, &log);
+
+    p = ngx_http_livekit_jwt_sign(&log, key, claims, p);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

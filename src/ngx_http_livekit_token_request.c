@@ -660,6 +660,7 @@ ngx_http_livekit_room_pattern(ngx_http_request_t *r,
 {
 #if (NGX_PCRE)
     ngx_int_t  rc;
+    ngx_log_t  log;
 
     if (lcf->room_pattern == NULL) {
         return NGX_OK;
@@ -674,7 +675,8 @@ ngx_http_livekit_room_pattern(ngx_http_request_t *r,
     }
 
     if (rc < 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        ngx_http_livekit_reply_log(r, &log);
+        ngx_log_error(NGX_LOG_ALERT, &log, 0,
                       ngx_regex_exec_n " failed: %i on room", rc);
         return NGX_ERROR;
     }
