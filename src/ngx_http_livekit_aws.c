@@ -19,6 +19,7 @@
  */
 
 #include "ngx_http_livekit_aws.h"
+#include "ngx_http_livekit_text.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -32,6 +33,16 @@
 #define NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT   1000    /* ms */
 #define NGX_HTTP_LIVEKIT_AWS_EXPIRY_MARGIN  300     /* s, refresh before */
 #define NGX_HTTP_LIVEKIT_AWS_MESSAGE_MAX    200
+#define NGX_HTTP_LIVEKIT_AWS_SHOWN          (5 * 200 + 1)
+#define NGX_HTTP_LIVEKIT_AWS_ROLE_MAX       64      /* IAM role name */
+
+
+/* an environment variable and where its snapshot goes */
+
+typedef struct {
+    const char                     *name;
+    size_t                          offset;
+} ngx_http_livekit_aws_env_t;
 
 
 typedef struct {
@@ -62,14 +73,23 @@ typedef struct {
 } ngx_http_livekit_aws_imds_t;
 
 
+static ngx_int_t ngx_http_livekit_aws_conf_check(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac);
+static ngx_int_t ngx_http_livekit_aws_setting(ngx_conf_t *cf,
+    ngx_str_t *directive, const char *directive_name, const char *env1,
+    const char *env2, char **value, const char **from);
+static ngx_int_t ngx_http_livekit_aws_profiles(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac);
 static ngx_int_t ngx_http_livekit_aws_profile_file(ngx_conf_t *cf,
     ngx_http_livekit_aws_conf_t *ac, char *file, ngx_uint_t config,
     ngx_uint_t *found);
-static char *ngx_http_livekit_aws_getenv(ngx_conf_t *cf, const char *name);
+static ngx_int_t ngx_http_livekit_aws_getenv(ngx_conf_t *cf,
+    const char *name, char **value);
 static char *ngx_http_livekit_aws_strdup(ngx_pool_t *pool, u_char *s,
     size_t len);
-static char *ngx_http_livekit_aws_home_path(ngx_conf_t *cf,
-    const char *env, const char *rel);
+static ngx_int_t ngx_http_livekit_aws_home_path(ngx_conf_t *cf,
+    const char *env, const char *rel, char **path);
+static void ngx_http_livekit_aws_shown(u_char *shown, const char *v);
 static void ngx_http_livekit_aws_conf_wipe(void *data);
 
 static ngx_int_t ngx_http_livekit_aws_credentials(
@@ -89,6 +109,17 @@ static ngx_int_t ngx_http_livekit_aws_imds_region(
 static ngx_int_t ngx_http_livekit_aws_creds_json(
     ngx_http_livekit_ssm_fetch_t *f, ngx_http_livekit_aws_http_t *h,
     const char *source);
+static ngx_int_t ngx_http_livekit_aws_creds_set(
+    ngx_http_livekit_aws_creds_t *c, const char *id, size_t id_len,
+    const char *secret, size_t secret_len, const char *token,
+    size_t token_len);
+static ngx_int_t ngx_http_livekit_aws_container_url(const char *uri,
+    char *url, size_t size, char *why, size_t why_size);
+static ngx_uint_t ngx_http_livekit_aws_local_host(const char *host);
+static ngx_int_t ngx_http_livekit_aws_imds_role(const u_char *p, size_t len,
+    char *role, size_t size);
+static ngx_uint_t ngx_http_livekit_aws_header_safe(const char *s,
+    size_t len);
 static ngx_int_t ngx_http_livekit_aws_ssm_call(
     ngx_http_livekit_ssm_fetch_t *f, const char *region, const char *url);
 static ngx_int_t ngx_http_livekit_aws_ssm_parse(
@@ -107,6 +138,8 @@ static void ngx_http_livekit_aws_error_code(ngx_http_livekit_aws_http_t *h,
     char *code, size_t code_size, char *msg, size_t msg_size);
 static ngx_int_t ngx_http_livekit_aws_xml(u_char *p, size_t len,
     const char *tag, char *out, size_t size);
+static ngx_int_t ngx_http_livekit_aws_xml_find(u_char *p, size_t len,
+    const char *tag, u_char **text, size_t *text_len);
 static ngx_int_t ngx_http_livekit_aws_copy(char *out, size_t size,
     const char *s, size_t len);
 static ngx_int_t ngx_http_livekit_aws_read_file(const char *path,
@@ -117,18 +150,48 @@ static time_t ngx_http_livekit_aws_parse_time(const char *s);
 static void ngx_http_livekit_aws_sleep(ngx_uint_t attempt);
 static void ngx_http_livekit_aws_fail(ngx_http_livekit_ssm_fetch_t *f,
     const char *fmt, ...);
+static void ngx_http_livekit_aws_source(ngx_http_livekit_aws_creds_t *c,
+    const char *fmt, ...);
+static void ngx_http_livekit_aws_vtext(char *dst, size_t size,
+    const char *fmt, va_list args);
 
 
 /* configuration time, in the master */
+
+/* the variables read as they are; those with a fallback are read below */
+static ngx_http_livekit_aws_env_t  ngx_http_livekit_aws_env[] = {
+    { "AWS_ACCESS_KEY_ID",
+      offsetof(ngx_http_livekit_aws_conf_t, env_key_id) },
+    { "AWS_SECRET_ACCESS_KEY",
+      offsetof(ngx_http_livekit_aws_conf_t, env_secret) },
+    { "AWS_SESSION_TOKEN",
+      offsetof(ngx_http_livekit_aws_conf_t, env_token) },
+    { "AWS_WEB_IDENTITY_TOKEN_FILE",
+      offsetof(ngx_http_livekit_aws_conf_t, web_token_file) },
+    { "AWS_ROLE_ARN",
+      offsetof(ngx_http_livekit_aws_conf_t, role_arn) },
+    { "AWS_ROLE_SESSION_NAME",
+      offsetof(ngx_http_livekit_aws_conf_t, role_session_name) },
+    { "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+      offsetof(ngx_http_livekit_aws_conf_t, container_token_file) },
+    { "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+      offsetof(ngx_http_livekit_aws_conf_t, container_token) },
+    { "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+      offsetof(ngx_http_livekit_aws_conf_t, container_uri) },
+    { "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+      offsetof(ngx_http_livekit_aws_conf_t, imds_endpoint) },
+    { NULL, 0 }
+};
+
 
 ngx_int_t
 ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
     ngx_str_t *region, ngx_str_t *endpoint, ngx_str_t *profile)
 {
-    char                *v, *creds_file, *config_file, *rel, *full;
-    size_t               len;
-    ngx_uint_t           found;
-    ngx_pool_cleanup_t  *cln;
+    char                        *v, **dst;
+    const char                  *from;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_livekit_aws_env_t  *e;
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
@@ -138,50 +201,46 @@ ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
     cln->handler = ngx_http_livekit_aws_conf_wipe;
     cln->data = ac;
 
+    for (e = ngx_http_livekit_aws_env; e->name; e++) {
+        dst = (char **) ((u_char *) ac + e->offset);
+
+        if (ngx_http_livekit_aws_getenv(cf, e->name, dst) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     /* region: directive, AWS_REGION, AWS_DEFAULT_REGION, profile, IMDS */
 
-    if (region->len) {
-        ac->region = ngx_http_livekit_aws_strdup(cf->pool, region->data,
-                                                 region->len);
-        ac->region_from = "livekit_ssm_region";
-
-    } else if ((ac->region = ngx_http_livekit_aws_getenv(cf, "AWS_REGION"))) {
-        ac->region_from = "AWS_REGION";
-
-    } else if ((ac->region = ngx_http_livekit_aws_getenv(cf,
-                                                     "AWS_DEFAULT_REGION")))
+    if (ngx_http_livekit_aws_setting(cf, region, "livekit_ssm_region",
+                                     "AWS_REGION", "AWS_DEFAULT_REGION",
+                                     &ac->region, &ac->region_from)
+        != NGX_OK)
     {
-        ac->region_from = "AWS_DEFAULT_REGION";
+        return NGX_ERROR;
     }
 
     /* endpoint: directive, AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL */
 
-    if (endpoint->len) {
-        ac->endpoint = ngx_http_livekit_aws_strdup(cf->pool, endpoint->data,
-                                                   endpoint->len);
-        ac->endpoint_from = "livekit_ssm_endpoint";
-
-    } else if ((ac->endpoint = ngx_http_livekit_aws_getenv(cf,
-                                                     "AWS_ENDPOINT_URL_SSM")))
+    if (ngx_http_livekit_aws_setting(cf, endpoint, "livekit_ssm_endpoint",
+                                     "AWS_ENDPOINT_URL_SSM",
+                                     "AWS_ENDPOINT_URL",
+                                     &ac->endpoint, &ac->endpoint_from)
+        != NGX_OK
+        || ngx_http_livekit_aws_setting(cf, NULL, NULL,
+                                        "AWS_ENDPOINT_URL_STS",
+                                        "AWS_ENDPOINT_URL",
+                                        &ac->sts_endpoint,
+                                        &ac->sts_endpoint_from)
+           != NGX_OK
+        || ngx_http_livekit_aws_getenv(cf, "AWS_USE_FIPS_ENDPOINT", &v)
+           != NGX_OK)
     {
-        ac->endpoint_from = "AWS_ENDPOINT_URL_SSM";
-
-    } else if ((ac->endpoint = ngx_http_livekit_aws_getenv(cf,
-                                                         "AWS_ENDPOINT_URL")))
-    {
-        ac->endpoint_from = "AWS_ENDPOINT_URL";
+        return NGX_ERROR;
     }
 
     if (ac->fips == NGX_CONF_UNSET) {
-        v = ngx_http_livekit_aws_getenv(cf, "AWS_USE_FIPS_ENDPOINT");
         ac->fips = (v && ngx_strcasecmp((u_char *) v, (u_char *) "true") == 0);
     }
-
-    /* 1: environment */
-
-    ac->env_key_id = ngx_http_livekit_aws_getenv(cf, "AWS_ACCESS_KEY_ID");
-    ac->env_secret = ngx_http_livekit_aws_getenv(cf, "AWS_SECRET_ACCESS_KEY");
-    ac->env_token = ngx_http_livekit_aws_getenv(cf, "AWS_SESSION_TOKEN");
 
     if ((ac->env_key_id == NULL) != (ac->env_secret == NULL)) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
@@ -192,47 +251,176 @@ ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
         ac->env_secret = NULL;
     }
 
-    /* 2: web identity */
+    /* shared files, read now: workers may not be allowed to */
 
-    ac->web_token_file = ngx_http_livekit_aws_getenv(cf,
-                                               "AWS_WEB_IDENTITY_TOKEN_FILE");
-    ac->role_arn = ngx_http_livekit_aws_getenv(cf, "AWS_ROLE_ARN");
-    ac->role_session_name = ngx_http_livekit_aws_getenv(cf,
-                                                     "AWS_ROLE_SESSION_NAME");
-    ac->sts_endpoint = ngx_http_livekit_aws_getenv(cf, "AWS_ENDPOINT_URL_STS");
-    if (ac->sts_endpoint == NULL) {
-        ac->sts_endpoint = ngx_http_livekit_aws_getenv(cf, "AWS_ENDPOINT_URL");
+    if (ngx_http_livekit_aws_setting(cf, profile, "livekit_ssm_profile",
+                                     "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+                                     &ac->profile, &from)
+        != NGX_OK
+        || ngx_http_livekit_aws_profiles(cf, ac) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    /* 3: shared files, read now: workers may not be allowed to */
+    /* container: a relative URI is on the ECS agent's address */
 
-    if (profile->len) {
-        ac->profile = ngx_http_livekit_aws_strdup(cf->pool, profile->data,
-                                                  profile->len);
+    if (ngx_http_livekit_aws_getenv(cf,
+                                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                    &v)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
-    } else {
-        ac->profile = ngx_http_livekit_aws_getenv(cf, "AWS_PROFILE");
-        if (ac->profile == NULL) {
-            ac->profile = ngx_http_livekit_aws_getenv(cf,
-                                                      "AWS_DEFAULT_PROFILE");
+    if (v) {
+        ac->container_uri = ngx_pnalloc(cf->pool,
+                                        sizeof("http://169.254.170.2")
+                                        + ngx_strlen(v));
+        if (ac->container_uri == NULL) {
+            return NGX_ERROR;
         }
+
+        ngx_sprintf((u_char *) ac->container_uri, "http://169.254.170.2%s%Z",
+                    v);
     }
 
-    found = 0;
+    /* instance metadata */
 
-    creds_file = ngx_http_livekit_aws_home_path(cf,
-                                                "AWS_SHARED_CREDENTIALS_FILE",
-                                                ".aws/credentials");
-    config_file = ngx_http_livekit_aws_home_path(cf, "AWS_CONFIG_FILE",
-                                                 ".aws/config");
+    if (ngx_http_livekit_aws_getenv(cf, "AWS_EC2_METADATA_DISABLED", &v)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ac->imds_disabled = (v && ngx_strcasecmp((u_char *) v,
+                                             (u_char *) "true") == 0);
+
+    if (ac->imds_endpoint == NULL) {
+        ac->imds_endpoint = "http://169.254.169.254";
+    }
+
+    return ngx_http_livekit_aws_conf_check(cf, ac);
+}
+
+
+/*
+ * What becomes part of a host name or URL is checked before any request:
+ * a bad value fails nginx -t, named with where it came from.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_conf_check(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac)
+{
+    char     why[128];
+    u_char   shown[NGX_HTTP_LIVEKIT_AWS_SHOWN];
+
+    if (ac->region
+        && !ngx_http_livekit_aws_region_valid((u_char *) ac->region,
+                                              ngx_strlen(ac->region)))
+    {
+        ngx_http_livekit_aws_shown(shown, ac->region);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: invalid AWS region \"%s\" "
+                           "from %s: lowercase letters, digits and "
+                           "hyphens only", shown, ac->region_from);
+        return NGX_ERROR;
+    }
+
+    if (ac->endpoint
+        && ngx_http_livekit_aws_url_check(ac->endpoint, why, sizeof(why))
+           != NGX_OK)
+    {
+        ngx_http_livekit_aws_shown(shown, ac->endpoint);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: invalid SSM endpoint \"%s\" "
+                           "from %s: %s", shown, ac->endpoint_from, why);
+        return NGX_ERROR;
+    }
+
+    if (ac->sts_endpoint
+        && ngx_http_livekit_aws_url_check(ac->sts_endpoint, why, sizeof(why))
+           != NGX_OK)
+    {
+        ngx_http_livekit_aws_shown(shown, ac->sts_endpoint);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: invalid STS endpoint \"%s\" "
+                           "from %s: %s", shown, ac->sts_endpoint_from, why);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_livekit_aws_url_check(ac->imds_endpoint, why, sizeof(why))
+        != NGX_OK)
+    {
+        ngx_http_livekit_aws_shown(shown, ac->imds_endpoint);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: invalid instance metadata "
+                           "endpoint \"%s\" from "
+                           "AWS_EC2_METADATA_SERVICE_ENDPOINT: %s",
+                           shown, why);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a setting from a directive, else the first of two variables set */
+
+static ngx_int_t
+ngx_http_livekit_aws_setting(ngx_conf_t *cf, ngx_str_t *directive,
+    const char *directive_name, const char *env1, const char *env2,
+    char **value, const char **from)
+{
+    if (directive && directive->len) {
+        *value = ngx_http_livekit_aws_strdup(cf->pool, directive->data,
+                                             directive->len);
+        *from = directive_name;
+        return (*value == NULL) ? NGX_ERROR : NGX_OK;
+    }
+
+    *from = env1;
+
+    if (ngx_http_livekit_aws_getenv(cf, env1, value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (*value) {
+        return NGX_OK;
+    }
+
+    *from = env2;
+
+    return ngx_http_livekit_aws_getenv(cf, env2, value);
+}
+
+
+/* the credentials and config files, for the profile asked for or default */
+
+static ngx_int_t
+ngx_http_livekit_aws_profiles(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac)
+{
+    char        *named, *creds_file, *config_file;
+    size_t       len;
+    ngx_uint_t   found;
+
+    named = ac->profile;
 
     if (ac->profile == NULL) {
         ac->profile = "default";
-        v = NULL;
-
-    } else {
-        v = ac->profile;
     }
+
+    if (ngx_http_livekit_aws_home_path(cf, "AWS_SHARED_CREDENTIALS_FILE",
+                                       ".aws/credentials", &creds_file)
+        != NGX_OK
+        || ngx_http_livekit_aws_home_path(cf, "AWS_CONFIG_FILE",
+                                          ".aws/config", &config_file)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    found = 0;
 
     if (creds_file
         && ngx_http_livekit_aws_profile_file(cf, ac, creds_file, 0, &found)
@@ -266,58 +454,23 @@ ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
         ac->profile_secret = NULL;
     }
 
-    if (v && ac->profile_key_id == NULL) {
-        /* a profile asked for by name must give keys, as in the SDKs */
-
-        ac->profile_error = ngx_pcalloc(cf->pool, 256 + ngx_strlen(v) + len);
-        if (ac->profile_error == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_sprintf((u_char *) ac->profile_error,
-                    found ? "profile \"%s\" in %s has no aws_access_key_id "
-                            "and aws_secret_access_key (role_arn, sso and "
-                            "credential_process are not supported)"
-                          : "profile \"%s\" is not in %s",
-                    v, ac->profile_files);
+    if (named == NULL || ac->profile_key_id) {
+        return NGX_OK;
     }
 
-    /* 4: container */
+    /* a profile asked for by name must give keys, as in the SDKs */
 
-    v = ngx_http_livekit_aws_getenv(cf,
-                                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    if (v) {
-        rel = v;
-        full = ngx_pcalloc(cf->pool, sizeof("http://169.254.170.2")
-                                     + ngx_strlen(rel));
-        if (full == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_sprintf((u_char *) full, "http://169.254.170.2%s", rel);
-        ac->container_uri = full;
-
-    } else {
-        ac->container_uri = ngx_http_livekit_aws_getenv(cf,
-                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    ac->profile_error = ngx_pcalloc(cf->pool, 256 + ngx_strlen(named) + len);
+    if (ac->profile_error == NULL) {
+        return NGX_ERROR;
     }
 
-    ac->container_token_file = ngx_http_livekit_aws_getenv(cf,
-                                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    ac->container_token = ngx_http_livekit_aws_getenv(cf,
-                                          "AWS_CONTAINER_AUTHORIZATION_TOKEN");
-
-    /* 5: instance metadata */
-
-    v = ngx_http_livekit_aws_getenv(cf, "AWS_EC2_METADATA_DISABLED");
-    ac->imds_disabled = (v && ngx_strcasecmp((u_char *) v,
-                                             (u_char *) "true") == 0);
-
-    ac->imds_endpoint = ngx_http_livekit_aws_getenv(cf,
-                                         "AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    if (ac->imds_endpoint == NULL) {
-        ac->imds_endpoint = "http://169.254.169.254";
-    }
+    ngx_sprintf((u_char *) ac->profile_error,
+                found ? "profile \"%s\" in %s has no aws_access_key_id "
+                        "and aws_secret_access_key (role_arn, sso and "
+                        "credential_process are not supported)"
+                      : "profile \"%s\" is not in %s",
+                named, ac->profile_files);
 
     return NGX_OK;
 }
@@ -504,19 +657,25 @@ failed:
 }
 
 
-static char *
-ngx_http_livekit_aws_getenv(ngx_conf_t *cf, const char *name)
+/* NGX_OK with *value NULL when unset or empty; NGX_ERROR: out of memory */
+
+static ngx_int_t
+ngx_http_livekit_aws_getenv(ngx_conf_t *cf, const char *name, char **value)
 {
     char  *v;
+
+    *value = NULL;
 
     v = getenv(name);
 
     if (v == NULL || *v == '\0') {
-        return NULL;
+        return NGX_OK;
     }
 
-    return ngx_http_livekit_aws_strdup(cf->pool, (u_char *) v,
-                                       ngx_strlen(v));
+    *value = ngx_http_livekit_aws_strdup(cf->pool, (u_char *) v,
+                                         ngx_strlen(v));
+
+    return (*value == NULL) ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -537,41 +696,155 @@ ngx_http_livekit_aws_strdup(ngx_pool_t *pool, u_char *s, size_t len)
 }
 
 
-/* $ENV, else ~/rel; a leading "~/" in $ENV is the home directory too */
+/* an outside value in a configuration message: escaped, cut short */
 
-static char *
-ngx_http_livekit_aws_home_path(ngx_conf_t *cf, const char *env,
-    const char *rel)
+static void
+ngx_http_livekit_aws_shown(u_char *shown, const char *v)
 {
-    char    *v, *home, *p;
+    (void) ngx_http_livekit_text_escape(shown, NGX_HTTP_LIVEKIT_AWS_SHOWN,
+                                        (u_char *) v,
+                                        ngx_min(ngx_strlen(v), 200), 0);
+}
+
+
+/*
+ * A region is part of host names (ssm.REGION.amazonaws.com) and of the
+ * signature scope: 1 to 63 lowercase letters, digits and hyphens, a letter
+ * or digit at both ends, as a DNS label.
+ */
+
+ngx_uint_t
+ngx_http_livekit_aws_region_valid(const u_char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-') {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')
+              || s[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * An endpoint: an http or https URL as libcurl parses it, with a host, no
+ * user name or password, query or fragment (paths are appended to it).
+ */
+
+ngx_int_t
+ngx_http_livekit_aws_url_check(const char *url, char *why, size_t size)
+{
+    CURLU       *u;
+    char        *scheme, *part;
+    ngx_int_t    rc;
+    CURLUPart    parts[5];
+    ngx_uint_t   i;
+
+    static const char  *names[] = {
+        "a host", "no user name", "no password", "no query", "no fragment"
+    };
+
+    u = curl_url();
+    if (u == NULL) {
+        ngx_cpystrn((u_char *) why, (u_char *) "out of memory", size);
+        return NGX_ERROR;
+    }
+
+    scheme = NULL;
+    rc = NGX_ERROR;
+
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+        || (ngx_strcmp(scheme, "http") != 0
+            && ngx_strcmp(scheme, "https") != 0))
+    {
+        ngx_cpystrn((u_char *) why, (u_char *) "not an http:// or https:// "
+                    "URL", size);
+        goto done;
+    }
+
+    parts[0] = CURLUPART_HOST;
+    parts[1] = CURLUPART_USER;
+    parts[2] = CURLUPART_PASSWORD;
+    parts[3] = CURLUPART_QUERY;
+    parts[4] = CURLUPART_FRAGMENT;
+
+    for (i = 0; i < 5; i++) {
+        part = NULL;
+
+        if ((curl_url_get(u, parts[i], &part, 0) == CURLUE_OK
+             && part && *part)
+            != (i == 0))
+        {
+            curl_free(part);
+            ngx_snprintf((u_char *) why, size, "the URL must have %s%Z",
+                         names[i]);
+            goto done;
+        }
+
+        curl_free(part);
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    curl_free(scheme);
+    curl_url_cleanup(u);
+
+    return rc;
+}
+
+
+/*
+ * $ENV, else ~/rel; a leading "~/" in $ENV is the home directory too.
+ * NGX_OK with *path NULL when there is no home directory.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_home_path(ngx_conf_t *cf, const char *env,
+    const char *rel, char **path)
+{
+    char    *v, *home;
     size_t   len;
+
+    *path = NULL;
 
     v = getenv(env);
     home = getenv("HOME");
 
     if (v && *v) {
         if (v[0] != '~' || v[1] != '/') {
-            return ngx_http_livekit_aws_strdup(cf->pool, (u_char *) v,
-                                               ngx_strlen(v));
+            *path = ngx_http_livekit_aws_strdup(cf->pool, (u_char *) v,
+                                                ngx_strlen(v));
+            return (*path == NULL) ? NGX_ERROR : NGX_OK;
         }
 
         rel = v + 2;
     }
 
     if (home == NULL || *home == '\0') {
-        return NULL;
+        return NGX_OK;
     }
 
     len = ngx_strlen(home) + 1 + ngx_strlen(rel) + 1;
 
-    p = ngx_pnalloc(cf->pool, len);
-    if (p == NULL) {
-        return NULL;
+    *path = ngx_pnalloc(cf->pool, len);
+    if (*path == NULL) {
+        return NGX_ERROR;
     }
 
-    *ngx_sprintf((u_char *) p, "%s/%s", home, rel) = '\0';
+    *ngx_sprintf((u_char *) *path, "%s/%s", home, rel) = '\0';
 
-    return p;
+    return NGX_OK;
 }
 
 
@@ -661,8 +934,8 @@ ngx_http_livekit_aws_get_parameters(ngx_http_livekit_ssm_fetch_t *f)
             }
         }
 
-        if (region[strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-")]
-            != '\0')
+        if (!ngx_http_livekit_aws_region_valid((u_char *) region,
+                                               ngx_strlen(region)))
         {
             ngx_http_livekit_aws_fail(f, "the region \"%s\" is not valid",
                                       region);
@@ -716,25 +989,22 @@ ngx_http_livekit_aws_credentials(ngx_http_livekit_ssm_fetch_t *f)
     OPENSSL_cleanse(c, sizeof(ngx_http_livekit_aws_creds_t));
 
     if (ac->env_key_id) {
-        if (ngx_http_livekit_aws_copy(c->key_id, sizeof(c->key_id),
-                                      ac->env_key_id,
-                                      ngx_strlen(ac->env_key_id)) != NGX_OK
-            || ngx_http_livekit_aws_copy(c->secret, sizeof(c->secret),
-                                         ac->env_secret,
-                                         ngx_strlen(ac->env_secret)) != NGX_OK
-            || (ac->env_token
-                && ngx_http_livekit_aws_copy(c->token, sizeof(c->token),
-                                             ac->env_token,
-                                             ngx_strlen(ac->env_token))
-                   != NGX_OK))
+        if (ngx_http_livekit_aws_creds_set(c, ac->env_key_id,
+                                           ngx_strlen(ac->env_key_id),
+                                           ac->env_secret,
+                                           ngx_strlen(ac->env_secret),
+                                           ac->env_token,
+                                           ac->env_token
+                                           ? ngx_strlen(ac->env_token) : 0)
+            != NGX_OK)
         {
             ngx_http_livekit_aws_fail(f, "the credentials in the "
-                                      "environment are too long");
+                                      "environment are too long or hold "
+                                      "control characters");
             return NGX_ERROR;
         }
 
-        ngx_sprintf((u_char *) c->source, "environment (AWS_ACCESS_KEY_ID)%Z");
-        c->valid = 1;
+        ngx_http_livekit_aws_source(c, "environment (AWS_ACCESS_KEY_ID)");
         return NGX_OK;
     }
 
@@ -743,27 +1013,24 @@ ngx_http_livekit_aws_credentials(ngx_http_livekit_ssm_fetch_t *f)
     }
 
     if (ac->profile_key_id) {
-        if (ngx_http_livekit_aws_copy(c->key_id, sizeof(c->key_id),
-                                      ac->profile_key_id,
-                                      ngx_strlen(ac->profile_key_id)) != NGX_OK
-            || ngx_http_livekit_aws_copy(c->secret, sizeof(c->secret),
-                                         ac->profile_secret,
-                                         ngx_strlen(ac->profile_secret))
-               != NGX_OK
-            || (ac->profile_token
-                && ngx_http_livekit_aws_copy(c->token, sizeof(c->token),
-                                             ac->profile_token,
-                                             ngx_strlen(ac->profile_token))
-                   != NGX_OK))
+        if (ngx_http_livekit_aws_creds_set(c, ac->profile_key_id,
+                                           ngx_strlen(ac->profile_key_id),
+                                           ac->profile_secret,
+                                           ngx_strlen(ac->profile_secret),
+                                           ac->profile_token,
+                                           ac->profile_token
+                                           ? ngx_strlen(ac->profile_token)
+                                           : 0)
+            != NGX_OK)
         {
             ngx_http_livekit_aws_fail(f, "the credentials of profile \"%s\" "
-                                      "are too long", ac->profile);
+                                      "are too long or hold control "
+                                      "characters", ac->profile);
             return NGX_ERROR;
         }
 
-        ngx_snprintf((u_char *) c->source, sizeof(c->source) - 1,
-                     "shared files (profile \"%s\")%Z", ac->profile);
-        c->valid = 1;
+        ngx_http_livekit_aws_source(c, "shared files (profile \"%s\")",
+                                    ac->profile);
         return NGX_OK;
     }
 
@@ -797,7 +1064,8 @@ ngx_http_livekit_aws_web_identity(ngx_http_livekit_ssm_fetch_t *f)
     char                          *token, *body, *p, *last, url[512];
     char                           session[80], code[64], msg[256];
     char                           expires[64];
-    size_t                         size;
+    u_char                        *id, *secret, *token_text;
+    size_t                         size, id_len, secret_len, token_len;
     ngx_int_t                      rc;
     ngx_http_livekit_aws_http_t   *h;
     ngx_http_livekit_aws_conf_t   *ac;
@@ -900,18 +1168,23 @@ ngx_http_livekit_aws_web_identity(ngx_http_livekit_ssm_fetch_t *f)
         goto done;
     }
 
-    if (ngx_http_livekit_aws_xml(h->resp, h->resp_len, "AccessKeyId",
-                                 c->key_id, sizeof(c->key_id)) != NGX_OK
-        || ngx_http_livekit_aws_xml(h->resp, h->resp_len, "SecretAccessKey",
-                                    c->secret, sizeof(c->secret)) != NGX_OK
-        || ngx_http_livekit_aws_xml(h->resp, h->resp_len, "SessionToken",
-                                    c->token, sizeof(c->token)) != NGX_OK)
+    if (ngx_http_livekit_aws_xml_find(h->resp, h->resp_len, "AccessKeyId",
+                                      &id, &id_len) != NGX_OK
+        || ngx_http_livekit_aws_xml_find(h->resp, h->resp_len,
+                                         "SecretAccessKey", &secret,
+                                         &secret_len) != NGX_OK
+        || ngx_http_livekit_aws_xml_find(h->resp, h->resp_len,
+                                         "SessionToken", &token_text,
+                                         &token_len) != NGX_OK
+        || ngx_http_livekit_aws_creds_set(c, (char *) id, id_len,
+                                          (char *) secret, secret_len,
+                                          (char *) token_text, token_len)
+           != NGX_OK)
     {
         ngx_http_livekit_aws_fail(f, "web identity: STS "
                                   "AssumeRoleWithWebIdentity for role %s "
-                                  "answered without credentials",
+                                  "answered without usable credentials",
                                   ac->role_arn);
-        OPENSSL_cleanse(c, sizeof(ngx_http_livekit_aws_creds_t));
         goto done;
     }
 
@@ -927,9 +1200,7 @@ ngx_http_livekit_aws_web_identity(ngx_http_livekit_ssm_fetch_t *f)
         c->expires = time(NULL) + 900;
     }
 
-    ngx_snprintf((u_char *) c->source, sizeof(c->source) - 1,
-                 "web identity (role %s)%Z", ac->role_arn);
-    c->valid = 1;
+    ngx_http_livekit_aws_source(c, "web identity (role %s)", ac->role_arn);
     rc = NGX_OK;
 
 done:
@@ -959,59 +1230,22 @@ done:
 static ngx_int_t
 ngx_http_livekit_aws_container(ngx_http_livekit_ssm_fetch_t *f)
 {
-    char                         *auth, *p, *u, host[256];
+    char                         *auth, *p, u[1024], why[160];
     size_t                        n;
     ngx_int_t                     rc;
     ngx_http_livekit_aws_http_t  *h;
     ngx_http_livekit_aws_conf_t  *ac;
 
-    static const char  *allowed[] = {
-        "localhost", "[::1]", "169.254.170.2", "169.254.170.23",
-        "[fd00:ec2::23]", NULL
-    };
-    const char  **a;
-
     ac = f->conf;
     rc = NGX_ERROR;
+    auth = NULL;
 
-    /* plain http only to the loopback or the container agent, as the SDKs */
-
-    u = ac->container_uri;
-
-    if (ngx_strncasecmp((u_char *) u, (u_char *) "http://", 7) == 0) {
-        p = u + 7;
-        n = strcspn(p, "/:?");
-        if (*p == '[') {
-            n = strcspn(p, "]") + 1;
-        }
-
-        if (ngx_http_livekit_aws_copy(host, sizeof(host), p, n) != NGX_OK) {
-            host[0] = '\0';
-        }
-
-        for (a = allowed; *a; a++) {
-            if (ngx_strcasecmp((u_char *) host, (u_char *) *a) == 0) {
-                break;
-            }
-        }
-
-        if (*a == NULL && ngx_strncmp(host, "127.", 4) == 0
-            && host[strspn(host, "0123456789.")] == '\0'
-            && ngx_inet_addr((u_char *) host, ngx_strlen(host)) != INADDR_NONE)
-        {
-            a = allowed;    /* a loopback address */
-        }
-
-        if (*a == NULL) {
-            ngx_http_livekit_aws_fail(f, "container credentials: \"%s\" is "
-                                      "neither https nor a loopback or "
-                                      "container agent address", u);
-            return NGX_ERROR;
-        }
-
-    } else if (ngx_strncasecmp((u_char *) u, (u_char *) "https://", 8) != 0) {
-        ngx_http_livekit_aws_fail(f, "container credentials: \"%s\" is not "
-                                  "an http(s) URL", u);
+    if (ngx_http_livekit_aws_container_url(ac->container_uri, u, sizeof(u),
+                                           why, sizeof(why))
+        != NGX_OK)
+    {
+        ngx_http_livekit_aws_fail(f, "container credentials: \"%s\" %s",
+                                  ac->container_uri, why);
         return NGX_ERROR;
     }
 
@@ -1051,9 +1285,10 @@ ngx_http_livekit_aws_container(ngx_http_livekit_ssm_fetch_t *f)
         p[--n] = '\0';
     }
 
-    if (n && (strchr(p, '\n') || strchr(p, '\r'))) {
+    if (!ngx_http_livekit_aws_header_safe(p, n)) {
         ngx_http_livekit_aws_fail(f, "container credentials: the "
-                                  "authorization token has a line break");
+                                  "authorization token holds a control "
+                                  "character");
         goto done;
     }
 
@@ -1087,9 +1322,7 @@ ngx_http_livekit_aws_container(ngx_http_livekit_ssm_fetch_t *f)
     rc = ngx_http_livekit_aws_creds_json(f, h, "container credentials");
 
     if (rc == NGX_OK) {
-        ngx_snprintf((u_char *) f->creds.source,
-                     sizeof(f->creds.source) - 1,
-                     "container credentials (%s)%Z",
+        ngx_http_livekit_aws_source(&f->creds, "container credentials (%s)",
                      ac->container_token_file
                      ? "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
                      : ac->container_token
@@ -1159,9 +1392,10 @@ ngx_http_livekit_aws_imds_token(ngx_http_livekit_ssm_fetch_t *f, char *token,
         rc = (h->status >= 500) ? NGX_AGAIN : NGX_ERROR;
 
     } else if (h->resp_len == 0
+               || !ngx_http_livekit_aws_header_safe((char *) h->resp,
+                                                    h->resp_len)
                || ngx_http_livekit_aws_copy(token, size, (char *) h->resp,
-                                            h->resp_len) != NGX_OK
-               || strpbrk(token, "\r\n"))
+                                            h->resp_len) != NGX_OK)
     {
         ngx_http_livekit_aws_fail(f, "instance metadata: PUT %s answered "
                                   "an unusable token", url);
@@ -1228,9 +1462,8 @@ ngx_http_livekit_aws_imds_close(ngx_http_livekit_aws_imds_t *m)
 static ngx_int_t
 ngx_http_livekit_aws_imds(ngx_http_livekit_ssm_fetch_t *f)
 {
-    char                          role[256];
+    char                          role[NGX_HTTP_LIVEKIT_AWS_ROLE_MAX + 1];
     char                         *url;
-    size_t                        n;
     ngx_int_t                     rc;
     ngx_http_livekit_aws_http_t  *h;
     ngx_http_livekit_aws_imds_t   m;
@@ -1264,13 +1497,9 @@ ngx_http_livekit_aws_imds(ngx_http_livekit_ssm_fetch_t *f)
         goto done;
     }
 
-    n = strcspn((char *) h->resp, "\r\n");
-    if (n > h->resp_len) {
-        n = h->resp_len;
-    }
-
-    if (ngx_http_livekit_aws_copy(role, sizeof(role), (char *) h->resp, n)
-        != NGX_OK || n == 0 || strpbrk(role, "/?#% "))
+    if (ngx_http_livekit_aws_imds_role(h->resp, h->resp_len, role,
+                                       sizeof(role))
+        != NGX_OK)
     {
         ngx_http_livekit_aws_fail(f, "instance metadata: unusable role name");
         goto done;
@@ -1299,9 +1528,9 @@ ngx_http_livekit_aws_imds(ngx_http_livekit_ssm_fetch_t *f)
     rc = ngx_http_livekit_aws_creds_json(f, h, "instance metadata");
 
     if (rc == NGX_OK) {
-        ngx_snprintf((u_char *) f->creds.source,
-                     sizeof(f->creds.source) - 1,
-                     "instance metadata (IMDSv2, role %s)%Z", role);
+        ngx_http_livekit_aws_source(&f->creds,
+                                    "instance metadata (IMDSv2, role %s)",
+                                    role);
     }
 
 done:
@@ -1340,13 +1569,19 @@ ngx_http_livekit_aws_imds_region(ngx_http_livekit_ssm_fetch_t *f,
                                   m.url, h->curl_error);
         rc = NGX_AGAIN;
 
-    } else if (h->status != 200 || h->resp_len == 0
-               || ngx_http_livekit_aws_copy(region, size, (char *) h->resp,
-                                            strcspn((char *) h->resp, "\r\n"))
-                  != NGX_OK)
-    {
+    } else if (h->status != 200 || h->resp_len == 0) {
         ngx_http_livekit_aws_fail(f, "no AWS region: GET %s answered "
                                   "HTTP %l", m.url, h->status);
+
+    } else if (ngx_http_livekit_aws_copy(region, size, (char *) h->resp,
+                                         strcspn((char *) h->resp, "\r\n"))
+               != NGX_OK
+               || !ngx_http_livekit_aws_region_valid((u_char *) region,
+                                                     ngx_strlen(region)))
+    {
+        ngx_http_livekit_aws_fail(f, "no AWS region: GET %s answered "
+                                  "\"%*s\", not a region", m.url,
+                                  ngx_min(h->resp_len, 64), h->resp);
 
     } else {
         rc = NGX_OK;
@@ -1389,18 +1624,13 @@ ngx_http_livekit_aws_creds_json(ngx_http_livekit_ssm_fetch_t *f,
         ngx_http_livekit_aws_fail(f, "%s: the answer has no AccessKeyId and "
                                   "SecretAccessKey", source);
 
-    } else if (ngx_http_livekit_aws_copy(c->key_id, sizeof(c->key_id), id,
-                                         ngx_strlen(id)) != NGX_OK
-               || ngx_http_livekit_aws_copy(c->secret, sizeof(c->secret),
-                                            secret, ngx_strlen(secret))
-                  != NGX_OK
-               || (token && ngx_http_livekit_aws_copy(c->token,
-                                                      sizeof(c->token), token,
-                                                      ngx_strlen(token))
-                            != NGX_OK))
+    } else if (ngx_http_livekit_aws_creds_set(c, id, ngx_strlen(id), secret,
+                                              ngx_strlen(secret), token,
+                                              token ? ngx_strlen(token) : 0)
+               != NGX_OK)
     {
-        ngx_http_livekit_aws_fail(f, "%s: the credentials are too long",
-                                  source);
+        ngx_http_livekit_aws_fail(f, "%s: the credentials are too long or "
+                                  "hold control characters", source);
 
     } else {
         c->expires = expires ? ngx_http_livekit_aws_parse_time(expires) : 0;
@@ -1408,7 +1638,6 @@ ngx_http_livekit_aws_creds_json(ngx_http_livekit_ssm_fetch_t *f,
             c->expires = time(NULL) + 900;
         }
 
-        c->valid = 1;
         rc = NGX_OK;
     }
 
@@ -1419,6 +1648,212 @@ ngx_http_livekit_aws_creds_json(ngx_http_livekit_ssm_fetch_t *f,
     json_decref(root);
 
     return rc;
+}
+
+
+/*
+ * The one copy of a credential triplet, from whichever source: each part
+ * bounded, none empty but the token, none with a control character (the
+ * key id and the token become header values, CR or LF would add headers).
+ * On failure the credentials are wiped.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_creds_set(ngx_http_livekit_aws_creds_t *c,
+    const char *id, size_t id_len, const char *secret, size_t secret_len,
+    const char *token, size_t token_len)
+{
+    OPENSSL_cleanse(c, sizeof(ngx_http_livekit_aws_creds_t));
+
+    if (id_len == 0 || secret_len == 0
+        || !ngx_http_livekit_aws_header_safe(id, id_len)
+        || !ngx_http_livekit_aws_header_safe(secret, secret_len)
+        || (token_len && !ngx_http_livekit_aws_header_safe(token, token_len))
+        || ngx_http_livekit_aws_copy(c->key_id, sizeof(c->key_id), id, id_len)
+           != NGX_OK
+        || ngx_http_livekit_aws_copy(c->secret, sizeof(c->secret), secret,
+                                     secret_len) != NGX_OK
+        || (token_len
+            && ngx_http_livekit_aws_copy(c->token, sizeof(c->token), token,
+                                         token_len) != NGX_OK))
+    {
+        OPENSSL_cleanse(c, sizeof(ngx_http_livekit_aws_creds_t));
+        return NGX_ERROR;
+    }
+
+    c->valid = 1;
+
+    return NGX_OK;
+}
+
+
+/* no byte below 0x20 (CR, LF, NUL among them) and no DEL */
+
+static ngx_uint_t
+ngx_http_livekit_aws_header_safe(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((u_char) s[i] < 0x20 || s[i] == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * The container credentials URL, as the SDKs allow it: https to any host;
+ * plain http only to the loopback (localhost, 127.0.0.0/8, ::1) or the
+ * ECS / EKS agent (169.254.170.2, 169.254.170.23, fd00:ec2::23).  The host
+ * checked is the one libcurl connects to: the URL is parsed by libcurl,
+ * and "url" receives libcurl's own rendering of it, which is what is
+ * fetched.  A user name or password is refused: "http://localhost@evil/"
+ * is a trick, never a configuration.  NGX_ERROR with "why" set otherwise.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_container_url(const char *uri, char *url, size_t size,
+    char *why, size_t why_size)
+{
+    char       *scheme, *host, *user, *password, *full;
+    CURLU      *u;
+    ngx_int_t   rc;
+
+    u = curl_url();
+    if (u == NULL) {
+        ngx_cpystrn((u_char *) why, (u_char *) "cannot be parsed: out of "
+                    "memory", why_size);
+        return NGX_ERROR;
+    }
+
+    scheme = NULL;
+    host = NULL;
+    user = NULL;
+    password = NULL;
+    full = NULL;
+    rc = NGX_ERROR;
+
+    if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK
+        || (ngx_strcmp(scheme, "http") != 0
+            && ngx_strcmp(scheme, "https") != 0))
+    {
+        ngx_cpystrn((u_char *) why, (u_char *) "is not an http(s) URL",
+                    why_size);
+        goto done;
+    }
+
+    (void) curl_url_get(u, CURLUPART_USER, &user, 0);
+    (void) curl_url_get(u, CURLUPART_PASSWORD, &password, 0);
+
+    if (user || password) {
+        ngx_cpystrn((u_char *) why, (u_char *) "has a user name or password",
+                    why_size);
+        goto done;
+    }
+
+    if (ngx_strcmp(scheme, "http") == 0
+        && !ngx_http_livekit_aws_local_host(host))
+    {
+        ngx_cpystrn((u_char *) why, (u_char *) "is neither https nor a "
+                    "loopback or container agent address", why_size);
+        goto done;
+    }
+
+    if (curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK
+        || ngx_http_livekit_aws_copy(url, size, full, ngx_strlen(full))
+           != NGX_OK)
+    {
+        ngx_cpystrn((u_char *) why, (u_char *) "is too long", why_size);
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(user);
+    curl_free(password);
+    curl_free(full);
+    curl_url_cleanup(u);
+
+    return rc;
+}
+
+
+/* a host as libcurl gives it: an IPv6 address is in brackets */
+
+static ngx_uint_t
+ngx_http_livekit_aws_local_host(const char *host)
+{
+    char             a6[INET6_ADDRSTRLEN + 2];
+    size_t           n;
+    struct in_addr   in;
+    struct in6_addr  in6, agent;
+
+    if (ngx_strcasecmp((u_char *) host, (u_char *) "localhost") == 0) {
+        return 1;
+    }
+
+    if (inet_pton(AF_INET, host, &in) == 1) {
+        return (ntohl(in.s_addr) >> 24) == 127
+               || ntohl(in.s_addr) == 0xa9feaa02        /* 169.254.170.2 */
+               || ntohl(in.s_addr) == 0xa9feaa17;       /* 169.254.170.23 */
+    }
+
+    n = ngx_strlen(host);
+
+    if (n < 3 || n > sizeof(a6) || host[0] != '[' || host[n - 1] != ']') {
+        return 0;
+    }
+
+    ngx_memcpy(a6, host + 1, n - 2);
+    a6[n - 2] = '\0';
+
+    if (inet_pton(AF_INET6, a6, &in6) != 1
+        || inet_pton(AF_INET6, "fd00:ec2::23", &agent) != 1)
+    {
+        return 0;
+    }
+
+    return IN6_IS_ADDR_LOOPBACK(&in6)
+           || ngx_memcmp(&in6, &agent, sizeof(struct in6_addr)) == 0;
+}
+
+
+/*
+ * The role name in an IMDS security-credentials listing: its first line,
+ * an IAM role name (1 to 64 of A-Z a-z 0-9 + = , . @ _ -), since it
+ * becomes a path segment of the next URL and part of log lines.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_imds_role(const u_char *p, size_t len, char *role,
+    size_t size)
+{
+    size_t  n;
+
+    for (n = 0; n < len && p[n] != '\n' && p[n] != '\r'; n++) {
+        if (!((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' && p[n] <= 'z')
+              || (p[n] >= '0' && p[n] <= '9') || p[n] == '+' || p[n] == '='
+              || p[n] == ',' || p[n] == '.' || p[n] == '@' || p[n] == '_'
+              || p[n] == '-'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (n == 0 || n > NGX_HTTP_LIVEKIT_AWS_ROLE_MAX) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_livekit_aws_copy(role, size, (char *) p, n);
 }
 
 
@@ -1668,13 +2103,24 @@ ngx_http_livekit_aws_ssm_parse(ngx_http_livekit_ssm_fetch_t *f,
         }
     }
 
-    for (n = 0; n < v->key_len; n++) {
-        if (v->key[n] <= ' ' || v->key[n] == 0x7f) {
-            ngx_http_livekit_aws_fail(f, "parameter \"%s\" (the API key) "
-                                      "has blanks or control characters",
-                                      ac->names[0]);
-            goto done;
-        }
+    /* the key name is logged, shown and signed as "iss": printable only */
+
+    if (!ngx_http_livekit_text_printable(v->key, v->key_len)
+        || ngx_strlchr(v->key, v->key + v->key_len, ' ') != NULL)
+    {
+        ngx_http_livekit_aws_fail(f, "parameter \"%s\" (the API key) "
+                                  "has blanks or control characters",
+                                  ac->names[0]);
+        goto done;
+    }
+
+    if (!ngx_http_livekit_text_printable(v->url, v->url_len)
+        || ngx_strlchr(v->url, v->url + v->url_len, ' ') != NULL)
+    {
+        ngx_http_livekit_aws_fail(f, "parameter \"%s\" (the URL) has "
+                                  "blanks or control characters",
+                                  ac->names[NGX_HTTP_LIVEKIT_SSM_NAME_URL]);
+        goto done;
     }
 
     if (ac->nnames > NGX_HTTP_LIVEKIT_SSM_NAME_URL
@@ -1959,6 +2405,21 @@ static ngx_int_t
 ngx_http_livekit_aws_xml(u_char *p, size_t len, const char *tag, char *out,
     size_t size)
 {
+    u_char  *s;
+    size_t   n;
+
+    if (ngx_http_livekit_aws_xml_find(p, len, tag, &s, &n) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_livekit_aws_copy(out, size, (char *) s, n);
+}
+
+
+static ngx_int_t
+ngx_http_livekit_aws_xml_find(u_char *p, size_t len, const char *tag,
+    u_char **text, size_t *text_len)
+{
     u_char  *s, *e, *last;
     u_char   open[64], close[64];
     size_t   olen, clen;
@@ -1993,7 +2454,10 @@ ngx_http_livekit_aws_xml(u_char *p, size_t len, const char *tag, char *out,
         return NGX_DECLINED;
     }
 
-    return ngx_http_livekit_aws_copy(out, size, (char *) s, e - s);
+    *text = s;
+    *text_len = e - s;
+
+    return NGX_OK;
 }
 
 
@@ -2156,17 +2620,43 @@ ngx_http_livekit_aws_sleep(ngx_uint_t attempt)
 }
 
 
+/*
+ * What the thread reports (f->error) and the credential source (shown in
+ * log lines and the status page) hold outside text: both are escaped.
+ */
+
 static void
 ngx_http_livekit_aws_fail(ngx_http_livekit_ssm_fetch_t *f, const char *fmt,
     ...)
 {
-    u_char   *p;
-    va_list   args;
+    va_list  args;
 
     va_start(args, fmt);
-    p = ngx_vslprintf((u_char *) f->error,
-                      (u_char *) f->error + sizeof(f->error) - 1, fmt, args);
+    ngx_http_livekit_aws_vtext(f->error, sizeof(f->error), fmt, args);
     va_end(args);
+}
 
-    *p = '\0';
+
+static void
+ngx_http_livekit_aws_source(ngx_http_livekit_aws_creds_t *c,
+    const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    ngx_http_livekit_aws_vtext(c->source, sizeof(c->source), fmt, args);
+    va_end(args);
+}
+
+
+static void
+ngx_http_livekit_aws_vtext(char *dst, size_t size, const char *fmt,
+    va_list args)
+{
+    u_char  *p, raw[2 * NGX_HTTP_LIVEKIT_AWS_ERROR_MAX];
+
+    p = ngx_vslprintf(raw, raw + sizeof(raw), fmt, args);
+
+    (void) ngx_http_livekit_text_escape((u_char *) dst, size, raw, p - raw,
+                                        0);
 }

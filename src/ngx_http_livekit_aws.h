@@ -77,6 +77,7 @@ typedef struct {
     char                    *role_arn;
     char                    *role_session_name;
     char                    *sts_endpoint;
+    const char              *sts_endpoint_from;
 
     /* 3: shared credentials and config files */
     char                    *profile;
@@ -121,6 +122,9 @@ typedef struct {
 } ngx_http_livekit_ssm_fetch_t;
 
 
+ngx_uint_t ngx_http_livekit_aws_region_valid(const u_char *s, size_t len);
+ngx_int_t ngx_http_livekit_aws_url_check(const char *url, char *why,
+    size_t size);
 ngx_int_t ngx_http_livekit_aws_conf_init(ngx_conf_t *cf,
     ngx_http_livekit_aws_conf_t *ac, ngx_str_t *region, ngx_str_t *endpoint,
     ngx_str_t *profile);

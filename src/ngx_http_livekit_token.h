@@ -197,7 +197,6 @@ ngx_uint_t ngx_http_livekit_ssm_configured(ngx_conf_t *cf);
 /* _status.c */
 char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-void ngx_http_livekit_stats_reset(void);
 void ngx_http_livekit_stats_issued(ngx_uint_t post);
 void ngx_http_livekit_stats_error(const char *code);
 

@@ -41,7 +41,6 @@ static char *ngx_http_livekit_token_attribute(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_livekit_token_room_pattern(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static ngx_int_t ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_token_init(ngx_conf_t *cf);
 
 
@@ -182,7 +181,7 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_livekit_token_module_ctx = {
-    ngx_http_livekit_token_preconfiguration, /* preconfiguration */
+    NULL,                                  /* preconfiguration */
     ngx_http_livekit_token_init,           /* postconfiguration */
 
     NULL,                                  /* create main configuration */
@@ -982,11 +981,3 @@ ngx_http_livekit_token_init(ngx_conf_t *cf)
     return ngx_http_livekit_jwt_init(cf);
 }
 
-
-static ngx_int_t
-ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
-{
-    ngx_http_livekit_stats_reset();
-
-    return NGX_OK;
-}
