@@ -1,6 +1,6 @@
 /*
  * The container credentials URL check: ngx_http_livekit_aws_container_url()
- * (static in src/ngx_http_livekit_aws.c), which parses the URI with
+ * (static in src/ngx_http_livekit_aws_creds.c), which parses the URI with
  * libcurl's URL API and allows plain http only to the loopback or the
  * ECS / EKS agent.  Input: AWS_CONTAINER_CREDENTIALS_FULL_URI (inputs
  * holding a NUL are skipped: an environment variable cannot).

@@ -1,6 +1,6 @@
 /*
  * Instance metadata answers: the role name listing
- * (ngx_http_livekit_aws_imds_role(), static in src/ngx_http_livekit_aws.c)
+ * (ngx_http_livekit_aws_imds_role(), in src/ngx_http_livekit_aws_creds.c)
  * and the region (ngx_http_livekit_aws_region_valid()).
  * Input: the answer body.
  * Checks: a role taken is the answer's first line, 1 to 64 characters of

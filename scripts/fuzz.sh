@@ -165,7 +165,8 @@ mflags=(-g -O1 -fno-omit-frame-pointer $san
 # --- the module, then the harnesses --------------------------------------------
 
 mkdir -p "$out/obj" "$out/bin"
-modsrcs=(token_module token_keys token_jwt token_request token_status ssm aws text)
+modsrcs=(token_module token_keys token_jwt token_request token_status ssm
+         aws_conf aws_creds aws_ssm aws_http text)
 
 for m in "${modsrcs[@]}"; do
     s=$repo/src/ngx_http_livekit_$m.c

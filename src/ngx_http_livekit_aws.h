@@ -1,17 +1,20 @@
 
 /*
- * ngx_http_livekit_token_module: the AWS client behind livekit_ssm_path.
+ * ngx_http_livekit_token_module: the AWS client behind livekit_ssm_path,
+ * as the nginx side (_ssm.c) sees it.
  *
- * _aws.c owns everything that talks to AWS or reads AWS settings: the
- * snapshot of the environment and shared profile files taken by the master
- * while it parses the configuration, the credential chain, and the one
- * blocking SSM GetParameters exchange, run in a thread of nginx's pool.
+ * The client is split by when its code runs: _aws_conf.c while the master
+ * parses the configuration (the snapshot of environment and shared
+ * profile files, checks of what becomes a host name or URL); in a thread
+ * of nginx's pool, _aws_ssm.c (the GetParameters call and its retries),
+ * _aws_creds.c (the credential chain) and _aws_http.c (HTTP and small
+ * parsers), which share ngx_http_livekit_aws_thread.h.
  * _ssm.c owns the nginx side: directives, shared memory, scheduling, the
  * key set.
  *
- * Nothing here logs: the thread reports what failed in "error", and the
- * nginx side decides whether and how to log it.  No secret value is ever
- * copied into "error".
+ * Nothing in the thread logs: it reports what failed in "error", escaped,
+ * and the nginx side decides whether and how to log it.  No secret value
+ * is ever copied into "error".
  */
 
 #ifndef _NGX_HTTP_LIVEKIT_AWS_H_INCLUDED_

@@ -9,7 +9,8 @@
  *   _jwt.c      claims and the HS256 signature;
  *   _status.c   counters in shared memory and livekit_token_status;
  *   _ssm.c      the SSM Parameter Store key source (a second module, for
- *               its http-level directives), _aws.c its AWS client.
+ *               its http-level directives), _aws_*.c its AWS client;
+ *   _text.c     outside text made safe for logs, JSON and labels.
  */
 
 #ifndef _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_
