@@ -21,10 +21,38 @@
 #include <openssl/rand.h>
 
 
+/* the values fetched, in livekit_ssm_names order */
+
+typedef struct {
+    const char                     *what;
+    size_t                          offset;
+    size_t                          size;
+    size_t                          len_offset;
+} ngx_http_livekit_aws_value_t;
+
+
+static ngx_http_livekit_aws_value_t  ngx_http_livekit_aws_values[] = {
+    { "API key", offsetof(ngx_http_livekit_ssm_values_t, key),
+      NGX_HTTP_LIVEKIT_SSM_KEY_MAX,
+      offsetof(ngx_http_livekit_ssm_values_t, key_len) },
+    { "API secret", offsetof(ngx_http_livekit_ssm_values_t, secret),
+      NGX_HTTP_LIVEKIT_SSM_SECRET_MAX,
+      offsetof(ngx_http_livekit_ssm_values_t, secret_len) },
+    { "URL", offsetof(ngx_http_livekit_ssm_values_t, url),
+      NGX_HTTP_LIVEKIT_SSM_URL_MAX,
+      offsetof(ngx_http_livekit_ssm_values_t, url_len) }
+};
+
+
 static ngx_int_t ngx_http_livekit_aws_ssm_call(
     ngx_http_livekit_ssm_fetch_t *f, const char *region, const char *url);
 static ngx_int_t ngx_http_livekit_aws_ssm_parse(
     ngx_http_livekit_ssm_fetch_t *f, ngx_http_livekit_aws_http_t *h);
+static ngx_int_t ngx_http_livekit_aws_ssm_value(
+    ngx_http_livekit_ssm_fetch_t *f, ngx_uint_t k, const char *name,
+    const char *value);
+static ngx_int_t ngx_http_livekit_aws_ssm_check(
+    ngx_http_livekit_ssm_fetch_t *f);
 static void ngx_http_livekit_aws_sleep(ngx_uint_t attempt);
 
 
@@ -265,28 +293,21 @@ static ngx_int_t
 ngx_http_livekit_aws_ssm_parse(ngx_http_livekit_ssm_fetch_t *f,
     ngx_http_livekit_aws_http_t *h)
 {
-    u_char                         *dst;
-    size_t                          size, *len, n;
-    json_t                         *root, *params, *invalid, *p;
-    ngx_int_t                       rc;
-    ngx_uint_t                      i, k, got;
-    const char                     *name, *value;
-    ngx_http_livekit_aws_conf_t    *ac;
-    ngx_http_livekit_ssm_values_t  *v;
-
-    static const char  *what[] = { "API key", "API secret", "URL" };
+    json_t                        *root, *params, *invalid, *p;
+    ngx_int_t                      rc;
+    ngx_uint_t                     i, k, got;
+    const char                    *name, *value;
+    ngx_http_livekit_aws_conf_t   *ac;
 
     ac = f->conf;
-    v = &f->values;
     rc = NGX_ERROR;
     got = 0;
 
     root = json_loadb((char *) h->resp, h->resp_len, 0, NULL);
 
     if (root == NULL || !json_is_object(root)) {
-        ngx_http_livekit_aws_fail(f->error,
-                                  "GetParameters answered HTTP 200 with "
-                                  "a body that is not a JSON object "
+        ngx_http_livekit_aws_fail(f->error, "GetParameters answered HTTP 200 "
+                                  "with a body that is not a JSON object "
                                   "(credentials from %s)", f->creds.source);
         goto done;
     }
@@ -313,80 +334,111 @@ ngx_http_livekit_aws_ssm_parse(ngx_http_livekit_ssm_fetch_t *f,
 
     json_array_foreach(params, i, p) {
         name = json_string_value(json_object_get(p, "Name"));
-        value = json_string_value(json_object_get(p, "Value"));
 
-        if (name == NULL) {
-            continue;
-        }
-
-        for (k = 0; k < ac->nnames; k++) {
+        for (k = 0; name && k < ac->nnames; k++) {
             if (ngx_strcmp(name, ac->names[k]) == 0) {
                 break;
             }
         }
 
-        if (k == ac->nnames) {
+        if (name == NULL || k == ac->nnames) {
             continue;
         }
 
-        switch (k) {
-        case NGX_HTTP_LIVEKIT_SSM_NAME_KEY:
-            dst = v->key;
-            size = sizeof(v->key);
-            len = &v->key_len;
-            break;
+        value = json_string_value(json_object_get(p, "Value"));
 
-        case NGX_HTTP_LIVEKIT_SSM_NAME_SECRET:
-            dst = v->secret;
-            size = sizeof(v->secret);
-            len = &v->secret_len;
-            break;
-
-        default: /* NGX_HTTP_LIVEKIT_SSM_NAME_URL */
-            dst = v->url;
-            size = sizeof(v->url);
-            len = &v->url_len;
-            break;
-        }
-
-        n = value ? ngx_strlen(value) : 0;
-
-        if (n == 0) {
-            ngx_http_livekit_aws_fail(f->error, "parameter \"%s\" (the %s) is "
-                                      "empty", name, what[k]);
+        if (ngx_http_livekit_aws_ssm_value(f, k, name, value) != NGX_OK) {
             goto done;
         }
 
-        if (n > size) {
-            ngx_http_livekit_aws_fail(f->error, "parameter \"%s\" (the %s) is "
-                                      "longer than %uz bytes",
-                                      name, what[k], size);
-            goto done;
-        }
-
-        ngx_memcpy(dst, value, n);
-        *len = n;
         got |= 1 << k;
     }
 
     for (k = 0; k < ac->nnames; k++) {
         if (!(got & (1 << k))) {
-            ngx_http_livekit_aws_fail(f->error,
-                                      "parameter \"%s\" (the %s) is not "
-                                      "in the answer", ac->names[k], what[k]);
+            ngx_http_livekit_aws_fail(f->error, "parameter \"%s\" (the %s) is "
+                                      "not in the answer", ac->names[k],
+                                      ngx_http_livekit_aws_values[k].what);
             goto done;
         }
     }
 
-    /* the key name is logged, shown and signed as "iss": printable only */
+    rc = ngx_http_livekit_aws_ssm_check(f);
+
+done:
+
+    if (rc != NGX_OK) {
+        OPENSSL_cleanse(&f->values, sizeof(ngx_http_livekit_ssm_values_t));
+    }
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+/* the k-th value of the answer into its buffer, bounded */
+
+static ngx_int_t
+ngx_http_livekit_aws_ssm_value(ngx_http_livekit_ssm_fetch_t *f, ngx_uint_t k,
+    const char *name, const char *value)
+{
+    size_t                          n;
+    ngx_http_livekit_aws_value_t   *d;
+
+    d = &ngx_http_livekit_aws_values[k];
+    n = value ? ngx_strlen(value) : 0;
+
+    if (n == 0) {
+        ngx_http_livekit_aws_fail(f->error, "parameter \"%s\" (the %s) is "
+                                  "empty", name, d->what);
+        return NGX_ERROR;
+    }
+
+    if (n > d->size) {
+        ngx_http_livekit_aws_fail(f->error, "parameter \"%s\" (the %s) is "
+                                  "longer than %uz bytes", name, d->what,
+                                  d->size);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy((u_char *) &f->values + d->offset, value, n);
+    *(size_t *) ((u_char *) &f->values + d->len_offset) = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The key name is logged, shown and signed as "iss", the URL is sent to
+ * clients: both printable, without blanks; the URL a ws(s) or http(s) one.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_ssm_check(ngx_http_livekit_ssm_fetch_t *f)
+{
+    ngx_uint_t                      i;
+    ngx_http_livekit_aws_conf_t    *ac;
+    ngx_http_livekit_ssm_values_t  *v;
+
+    static const char  *schemes[] = {
+        "ws://", "wss://", "http://", "https://", NULL
+    };
+
+    ac = f->conf;
+    v = &f->values;
 
     if (!ngx_http_livekit_text_printable(v->key, v->key_len)
         || ngx_strlchr(v->key, v->key + v->key_len, ' ') != NULL)
     {
         ngx_http_livekit_aws_fail(f->error, "parameter \"%s\" (the API key) "
                                   "has blanks or control characters",
-                                  ac->names[0]);
-        goto done;
+                                  ac->names[NGX_HTTP_LIVEKIT_SSM_NAME_KEY]);
+        return NGX_ERROR;
+    }
+
+    if (ac->nnames <= NGX_HTTP_LIVEKIT_SSM_NAME_URL) {
+        return NGX_OK;
     }
 
     if (!ngx_http_livekit_text_printable(v->url, v->url_len)
@@ -395,37 +447,22 @@ ngx_http_livekit_aws_ssm_parse(ngx_http_livekit_ssm_fetch_t *f,
         ngx_http_livekit_aws_fail(f->error, "parameter \"%s\" (the URL) has "
                                   "blanks or control characters",
                                   ac->names[NGX_HTTP_LIVEKIT_SSM_NAME_URL]);
-        goto done;
+        return NGX_ERROR;
     }
 
-    if (ac->nnames > NGX_HTTP_LIVEKIT_SSM_NAME_URL
-        && !(v->url_len > 5 && ngx_strncasecmp(v->url, (u_char *) "ws://", 5)
-                               == 0)
-        && !(v->url_len > 6 && ngx_strncasecmp(v->url, (u_char *) "wss://", 6)
-                               == 0)
-        && !(v->url_len > 7
-             && ngx_strncasecmp(v->url, (u_char *) "http://", 7) == 0)
-        && !(v->url_len > 8
-             && ngx_strncasecmp(v->url, (u_char *) "https://", 8) == 0))
-    {
-        ngx_http_livekit_aws_fail(f->error,
-                                  "parameter \"%s\" (the URL) is not a "
-                                  "ws://, wss://, http:// or https:// URL",
-                                  ac->names[NGX_HTTP_LIVEKIT_SSM_NAME_URL]);
-        goto done;
+    for (i = 0; schemes[i]; i++) {
+        if (v->url_len > ngx_strlen(schemes[i])
+            && ngx_strncasecmp(v->url, (u_char *) schemes[i],
+                               ngx_strlen(schemes[i])) == 0)
+        {
+            return NGX_OK;
+        }
     }
 
-    rc = NGX_OK;
-
-done:
-
-    if (rc != NGX_OK) {
-        OPENSSL_cleanse(v, sizeof(ngx_http_livekit_ssm_values_t));
-    }
-
-    json_decref(root);
-
-    return rc;
+    ngx_http_livekit_aws_fail(f->error, "parameter \"%s\" (the URL) is not a "
+                              "ws://, wss://, http:// or https:// URL",
+                              ac->names[NGX_HTTP_LIVEKIT_SSM_NAME_URL]);
+    return NGX_ERROR;
 }
 
 

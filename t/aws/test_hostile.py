@@ -33,6 +33,16 @@ def raw_log(n):
         return f.read()
 
 
+def wait_error(n, timeout=20.0):
+    """Until the module logs a failed fetch (at error, not debug)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if n.error_lines():
+            return
+        time.sleep(0.1)
+    raise AssertionError("no livekit ssm error logged:\n" + n.log_text()[-3000:])
+
+
 def invalid_parameters(name):
     body = {"Parameters": [], "InvalidParameters": [name]}
     return ("raw", 200, json.dumps(body).encode())
@@ -116,7 +126,7 @@ def test_a_region_from_instance_metadata_with_a_bad_byte_is_shown_escaped(site, 
     stub = imds_region_stub(b"us-east-1\xff")
     n = nginx(imds_region_env(site, proxy, stub), ssm_conf(site),
               extra_locations=STATUS).start()
-    n.wait_log("livekit ssm:")
+    wait_error(n)
     assert b"\xff" not in raw_log(n)
     assert b"us-east-1\\xff" in raw_log(n)
     n.wait_log("not a region")
@@ -131,7 +141,7 @@ def test_a_region_from_instance_metadata_with_a_bad_byte_is_shown_escaped(site, 
 def test_an_ansi_escape_in_an_instance_metadata_region_is_not_written_raw(site, proxy, nginx):
     stub = imds_region_stub("\x1b[31mred")
     n = nginx(imds_region_env(site, proxy, stub), ssm_conf(site)).start()
-    n.wait_log("livekit ssm:")
+    wait_error(n)
     assert b"\x1b" not in raw_log(n)
     n.wait_log("not a region")
     assert b"\\x1b[31mred" in raw_log(n)
@@ -203,7 +213,7 @@ def test_a_container_url_with_user_info_is_refused_and_gets_no_token(site, proxy
                f"http://localhost:1@0x7f000001:{port}/creds",
            "AWS_CONTAINER_AUTHORIZATION_TOKEN": "container-token-x41"}
     n = nginx(env, ssm_conf(site)).start()
-    n.wait_log("livekit ssm:")
+    wait_error(n)
     time.sleep(0.5)
     assert stub.requests == [], "the token went to the host after '@'"
     assert proxy.count() == 0
@@ -369,3 +379,25 @@ def test_counters_survive_a_refused_reload_and_a_respawned_worker(site, proxy, n
     assert verify(body["token"], site.secret)
     after = json.loads(status(n)[1])["tokens"]["get"]
     assert after >= before + 1, (before, after)
+
+
+def test_a_key_name_with_quote_and_backslash_is_escaped_in_the_prometheus_label(site, proxy, nginx):
+    key = 'api"k\\ey-ключ'
+    site.put("api-key", key)
+    n = nginx(site.env(proxy), ssm_conf(site), extra_locations=STATUS).start()
+    _, _, body = n.wait_status(200)
+    assert verify(body["token"], site.secret)["iss"] == key
+    code, text = status(n)
+    assert code == 200 and json.loads(text)["keys"]["key"] == key
+    code, text = status(n, "?format=prometheus")
+    assert code == 200
+    assert 'livekit_token_key_info{key="api\\"k\\\\ey-ключ",source="ssm"' in text
+
+
+def test_a_key_name_with_a_control_character_is_refused(site, proxy, nginx):
+    site.put("api-key", "api\u0085key")     # NEL, a C1 control
+    n = nginx(site.env(proxy), ssm_conf(site), extra_locations=STATUS).start()
+    n.wait_log("has blanks or control characters")
+    assert n.get()[0] == 503
+    code, _ = status(n)
+    assert code == 200
