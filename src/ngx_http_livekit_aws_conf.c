@@ -18,6 +18,7 @@
 
 
 #define NGX_HTTP_LIVEKIT_AWS_SHOWN          (5 * 200 + 1)
+#define NGX_HTTP_LIVEKIT_AWS_ENDPOINT_MAX   256
 
 
 /* an environment variable and where its snapshot goes */
@@ -223,8 +224,8 @@ ngx_http_livekit_aws_conf_check(ngx_conf_t *cf,
     {
         ngx_http_livekit_aws_shown(shown, ac->endpoint);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "livekit_ssm_path: invalid SSM endpoint \"%s\" "
-                           "from %s: %s", shown, ac->endpoint_from, why);
+                           "livekit_ssm_path: SSM endpoint \"%s\" from %s "
+                           "%s", shown, ac->endpoint_from, why);
         return NGX_ERROR;
     }
 
@@ -234,8 +235,8 @@ ngx_http_livekit_aws_conf_check(ngx_conf_t *cf,
     {
         ngx_http_livekit_aws_shown(shown, ac->sts_endpoint);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "livekit_ssm_path: invalid STS endpoint \"%s\" "
-                           "from %s: %s", shown, ac->sts_endpoint_from, why);
+                           "livekit_ssm_path: STS endpoint \"%s\" from %s "
+                           "%s", shown, ac->sts_endpoint_from, why);
         return NGX_ERROR;
     }
 
@@ -244,10 +245,9 @@ ngx_http_livekit_aws_conf_check(ngx_conf_t *cf,
     {
         ngx_http_livekit_aws_shown(shown, ac->imds_endpoint);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "livekit_ssm_path: invalid instance metadata "
-                           "endpoint \"%s\" from "
-                           "AWS_EC2_METADATA_SERVICE_ENDPOINT: %s",
-                           shown, why);
+                           "livekit_ssm_path: instance metadata endpoint "
+                           "\"%s\" from AWS_EC2_METADATA_SERVICE_ENDPOINT "
+                           "%s", shown, why);
         return NGX_ERROR;
     }
 
@@ -626,7 +626,8 @@ ngx_http_livekit_aws_region_valid(const u_char *s, size_t len)
 
 /*
  * An endpoint: an http or https URL as libcurl parses it, with a host, no
- * user name or password, query or fragment (paths are appended to it).
+ * user name or password, query or fragment (paths are appended to it),
+ * at most 256 bytes (the thread builds URLs from it in fixed buffers).
  */
 
 ngx_int_t
@@ -635,12 +636,26 @@ ngx_http_livekit_aws_url_check(const char *url, char *why, size_t size)
     CURLU       *u;
     char        *scheme, *part;
     ngx_int_t    rc;
-    CURLUPart    parts[5];
     ngx_uint_t   i;
 
-    static const char  *names[] = {
-        "a host", "no user name", "no password", "no query", "no fragment"
+    /* the host must be there, the other parts must not */
+
+    static const struct {
+        CURLUPart    part;
+        const char  *why;
+    }  parts[] = {
+        { CURLUPART_HOST, "has no host" },
+        { CURLUPART_USER, "has a user name" },
+        { CURLUPART_PASSWORD, "has a password" },
+        { CURLUPART_QUERY, "has a query" },
+        { CURLUPART_FRAGMENT, "has a fragment" }
     };
+
+    if (ngx_strlen(url) > NGX_HTTP_LIVEKIT_AWS_ENDPOINT_MAX) {
+        ngx_snprintf((u_char *) why, size, "is longer than %d bytes%Z",
+                     NGX_HTTP_LIVEKIT_AWS_ENDPOINT_MAX);
+        return NGX_ERROR;
+    }
 
     u = curl_url();
     if (u == NULL) {
@@ -656,27 +671,20 @@ ngx_http_livekit_aws_url_check(const char *url, char *why, size_t size)
         || (ngx_strcmp(scheme, "http") != 0
             && ngx_strcmp(scheme, "https") != 0))
     {
-        ngx_cpystrn((u_char *) why, (u_char *) "not an http:// or https:// "
-                    "URL", size);
+        ngx_cpystrn((u_char *) why, (u_char *) "is not an http:// or "
+                    "https:// URL", size);
         goto done;
     }
 
-    parts[0] = CURLUPART_HOST;
-    parts[1] = CURLUPART_USER;
-    parts[2] = CURLUPART_PASSWORD;
-    parts[3] = CURLUPART_QUERY;
-    parts[4] = CURLUPART_FRAGMENT;
-
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         part = NULL;
 
-        if ((curl_url_get(u, parts[i], &part, 0) == CURLUE_OK
+        if ((curl_url_get(u, parts[i].part, &part, 0) == CURLUE_OK
              && part && *part)
             != (i == 0))
         {
             curl_free(part);
-            ngx_snprintf((u_char *) why, size, "the URL must have %s%Z",
-                         names[i]);
+            ngx_cpystrn((u_char *) why, (u_char *) parts[i].why, size);
             goto done;
         }
 

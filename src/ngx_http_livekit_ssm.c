@@ -422,8 +422,7 @@ ngx_http_livekit_ssm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
            != NGX_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "livekit_ssm_endpoint \"%V\" is not an http:// "
-                           "or https:// URL: %s", &value[1], why);
+                           "livekit_ssm_endpoint \"%V\" %s", &value[1], why);
         return NGX_CONF_ERROR;
     }
 

@@ -198,7 +198,16 @@ def test_an_endpoint_variable_with_user_info_fails_nginx_t(site, nginx):
     env["AWS_ENDPOINT_URL_SSM"] = "http://ssm.test@127.0.0.1:1/"
     r = nginx(env, ssm_conf(site)).test_config()
     assert r.returncode != 0
-    assert "invalid SSM endpoint" in r.stderr and "AWS_ENDPOINT_URL_SSM" in r.stderr
+    assert ('SSM endpoint "http://ssm.test@127.0.0.1:1/" from '
+            'AWS_ENDPOINT_URL_SSM has a user name') in r.stderr
+
+
+def test_an_overlong_endpoint_fails_nginx_t(site, nginx):
+    env = site.env(None)
+    env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1/" + "a" * 300
+    r = nginx(env, ssm_conf(site)).test_config()
+    assert r.returncode != 0
+    assert "AWS_EC2_METADATA_SERVICE_ENDPOINT is longer than 256 bytes" in r.stderr
 
 
 # container credentials -----------------------------------------------------------
