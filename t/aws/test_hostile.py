@@ -382,12 +382,14 @@ def test_counters_survive_a_refused_reload_and_a_respawned_worker(site, proxy, n
     deadline = time.time() + 30
     while time.time() < deadline and (not n.workers() or n.workers() == old):
         time.sleep(0.1)
-    assert n.workers() and n.workers() != old
+    assert n.workers() and n.workers() != old, (old, n.workers(),
+                                                n.log_text()[-2000:])
 
     code, _, body = n.wait_status(200)
     assert verify(body["token"], site.secret)
     after = json.loads(status(n)[1])["tokens"]["get"]
-    assert after >= before + 1, (before, after)
+    assert after >= before + 1, (before, after, [
+        l for l in n.log_text().splitlines() if "[debug]" not in l][-20:])
 
 
 def test_a_key_name_with_quote_and_backslash_is_escaped_in_the_prometheus_label(site, proxy, nginx):
