@@ -35,6 +35,8 @@ static ngx_int_t ngx_http_livekit_aws_sts_credentials(
     ngx_http_livekit_aws_creds_t *c, ngx_http_livekit_aws_http_t *h);
 static ngx_int_t ngx_http_livekit_aws_container(ngx_http_livekit_aws_conf_t *ac,
     ngx_http_livekit_aws_creds_t *c, char *error);
+static ngx_int_t ngx_http_livekit_aws_container_token(
+    ngx_http_livekit_aws_conf_t *ac, char *error, char *p, size_t *n);
 static ngx_int_t ngx_http_livekit_aws_container_url(const char *uri,
     char *url, size_t size, char *why, size_t why_size);
 static ngx_uint_t ngx_http_livekit_aws_local_host(const char *host);
@@ -328,13 +330,12 @@ static ngx_int_t
 ngx_http_livekit_aws_container(ngx_http_livekit_aws_conf_t *ac,
     ngx_http_livekit_aws_creds_t *c, char *error)
 {
-    char                         *auth, *p, u[1024], why[160];
+    char                         *auth, u[1024], why[160];
     size_t                        n;
     ngx_int_t                     rc;
     ngx_http_livekit_aws_http_t  *h;
 
     rc = NGX_ERROR;
-    auth = NULL;
 
     if (ngx_http_livekit_aws_container_url(ac->container_uri, u, sizeof(u),
                                            why, sizeof(why))
@@ -354,39 +355,13 @@ ngx_http_livekit_aws_container(ngx_http_livekit_aws_conf_t *ac,
         goto done;
     }
 
-    p = auth + sizeof("Authorization: ") - 1;
     ngx_memcpy(auth, "Authorization: ", sizeof("Authorization: ") - 1);
-    *p = '\0';
 
-    if (ac->container_token_file) {
-        if (ngx_http_livekit_aws_read_file(ac->container_token_file, p,
-                                           NGX_HTTP_LIVEKIT_AWS_FILE_MAX)
-            != NGX_OK)
-        {
-            ngx_http_livekit_aws_fail(error,
-                                      "container credentials: cannot read "
-                                      "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
-                                      " \"%s\" (%s)",
-                                      ac->container_token_file,
-                                      strerror(ngx_errno));
-            goto done;
-        }
-
-    } else if (ac->container_token) {
-        (void) ngx_http_livekit_aws_copy(p, NGX_HTTP_LIVEKIT_AWS_FILE_MAX,
-                                         ac->container_token,
-                                         ngx_strlen(ac->container_token));
-    }
-
-    n = ngx_strlen(p);
-    while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ')) {
-        p[--n] = '\0';
-    }
-
-    if (!ngx_http_livekit_aws_header_safe(p, n)) {
-        ngx_http_livekit_aws_fail(error, "container credentials: the "
-                                  "authorization token holds a control "
-                                  "character");
+    if (ngx_http_livekit_aws_container_token(ac, error,
+                                             auth + sizeof("Authorization: ")
+                                             - 1, &n)
+        != NGX_OK)
+    {
         goto done;
     }
 
@@ -435,6 +410,58 @@ done:
     }
 
     return rc;
+}
+
+
+/*
+ * The authorization token, from its file (read at each fetch: it rotates)
+ * or the variable, trailing line breaks and blanks cut, into "p" of
+ * NGX_HTTP_LIVEKIT_AWS_FILE_MAX bytes; a header value, so no control
+ * character.  *n: its length, 0 when there is none.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_container_token(ngx_http_livekit_aws_conf_t *ac,
+    char *error, char *p, size_t *n)
+{
+    p[0] = '\0';
+
+    if (ac->container_token_file) {
+        if (ngx_http_livekit_aws_read_file(ac->container_token_file, p,
+                                           NGX_HTTP_LIVEKIT_AWS_FILE_MAX)
+            != NGX_OK)
+        {
+            ngx_http_livekit_aws_fail(error,
+                                      "container credentials: cannot read "
+                                      "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+                                      " \"%s\" (%s)",
+                                      ac->container_token_file,
+                                      strerror(ngx_errno));
+            return NGX_ERROR;
+        }
+
+    } else if (ac->container_token) {
+        (void) ngx_http_livekit_aws_copy(p, NGX_HTTP_LIVEKIT_AWS_FILE_MAX,
+                                         ac->container_token,
+                                         ngx_strlen(ac->container_token));
+    }
+
+    *n = ngx_strlen(p);
+
+    while (*n && (p[*n - 1] == '\n' || p[*n - 1] == '\r'
+                  || p[*n - 1] == ' '))
+    {
+        p[--*n] = '\0';
+    }
+
+    if (!ngx_http_livekit_aws_header_safe(p, *n)) {
+        ngx_http_livekit_aws_fail(error, "container credentials: the "
+                                  "authorization token holds a control "
+                                  "character");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
