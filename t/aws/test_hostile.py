@@ -6,6 +6,7 @@ configuration errors behave as nginx's own do."""
 import json
 import os
 import signal
+import subprocess
 import socket
 import threading
 import time
@@ -412,3 +413,48 @@ def test_a_key_name_with_a_control_character_is_refused(site, proxy, nginx):
     assert n.get()[0] == 503
     code, _ = status(n)
     assert code == 200
+
+
+# out of memory is not "unset" ----------------------------------------------------------------
+
+FAIL_MALLOC = r"""
+#include <stdlib.h>
+#include <string.h>
+
+extern void *__libc_malloc(size_t size);
+
+/* malloc() of exactly $FAIL_MALLOC_SIZE bytes fails, every other works */
+void *
+malloc(size_t size)
+{
+    static size_t  fail;
+    char          *v;
+
+    if (fail == 0) {
+        v = getenv("FAIL_MALLOC_SIZE");
+        fail = v ? strtoul(v, NULL, 10) : (size_t) -1;
+    }
+
+    return size == fail ? NULL : __libc_malloc(size);
+}
+"""
+
+
+def test_running_out_of_memory_reading_a_variable_fails_nginx_t(site, nginx, tmp_path):
+    """aws_getenv() returned NULL for "unset" and for "out of memory": the
+    session token silently dropped, the keys used without it."""
+    src = tmp_path / "failmalloc.c"
+    src.write_text(FAIL_MALLOC)
+    lib = tmp_path / "failmalloc.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(lib), str(src)],
+                   check=True)
+    token = "T" * 20000          # its copy: one malloc of 20001 bytes
+    env = site.env(None)
+    env["AWS_SESSION_TOKEN"] = token
+    n = nginx(env, ssm_conf(site))
+    assert n.test_config().returncode == 0
+    n.env.update({"LD_PRELOAD": str(lib), "FAIL_MALLOC_SIZE": "20001"})
+    r = n.test_config()
+    assert r.returncode != 0, r.stderr
+    assert "20001" in r.stderr
+    assert token not in r.stderr
