@@ -14,7 +14,9 @@
 #
 # Harnesses: args (GET query), json (POST body), keys (key file), aws_ssm
 # (GetParameters answer), aws_creds (container / IMDS credentials JSON),
-# aws_sts (STS XML), aws_ini (shared credentials / config files).
+# aws_sts (STS XML), aws_ini (shared credentials / config files),
+# aws_container (container credentials URL check), aws_imds (IMDS role
+# name and region), text (escaping of outside text for logs, JSON, labels).
 # Seeds: fuzz/corpus/<harness>/ (read only); what the fuzzer finds goes to
 # build/fuzz/corpus/<harness>/; crashers to build/fuzz/crashes/.
 # Exit status: non-zero when any harness crashed or a regression failed.
@@ -23,7 +25,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/build/fuzz
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"args json webhook keys aws_ssm aws_creds aws_sts aws_ini"}
+targets=${FUZZ_TARGETS:-"args json webhook keys aws_ssm aws_creds aws_sts aws_ini aws_container aws_imds text"}
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$out"
 

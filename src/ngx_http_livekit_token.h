@@ -16,7 +16,8 @@
  *   _webhook.c  LiveKit webhooks verified before they are passed on;
  *   _probe.c    does livekit-server accept our key (key-drift probe);
  *   _ssm.c      the SSM Parameter Store key source (a second module, for
- *               its http-level directives), _aws.c its AWS client.
+ *               its http-level directives), _aws_*.c its AWS client;
+ *   _text.c     outside text made safe for logs, JSON and labels.
  */
 
 #ifndef _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_
@@ -354,7 +355,6 @@ ngx_uint_t ngx_http_livekit_ssm_configured(ngx_conf_t *cf);
 /* _status.c */
 char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-void ngx_http_livekit_stats_reset(void);
 void ngx_http_livekit_stats_issued(ngx_uint_t post);
 void ngx_http_livekit_stats_error(ngx_http_livekit_code_e code);
 void ngx_http_livekit_stats_webhook(void);

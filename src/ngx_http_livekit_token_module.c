@@ -65,8 +65,8 @@ static char *ngx_http_livekit_token_attribute(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_livekit_token_room_pattern(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static ngx_int_t ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_token_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf);
 
 
 static ngx_command_t  ngx_http_livekit_token_commands[] = {
@@ -1185,7 +1185,6 @@ ngx_http_livekit_token_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_livekit_stats_reset();
     ngx_http_livekit_probe_reset();
 
     return ngx_http_livekit_webhook_add_variables(cf);

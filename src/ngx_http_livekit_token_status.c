@@ -10,6 +10,7 @@
  */
 
 #include "ngx_http_livekit_token.h"
+#include "ngx_http_livekit_text.h"
 
 
 #define NGX_HTTP_LIVEKIT_STATS_ZONE_SIZE  (64 * 1024)
@@ -23,11 +24,11 @@ typedef struct {
 } ngx_http_livekit_stats_t;
 
 
-static ngx_http_livekit_stats_t  *ngx_http_livekit_stats;
 static ngx_str_t  ngx_http_livekit_stats_zone_name =
     ngx_string("livekit_token_stats");
 
 
+static ngx_http_livekit_stats_t *ngx_http_livekit_stats_get(void);
 static ngx_int_t ngx_http_livekit_stats_zone(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone,
     void *data);
@@ -37,17 +38,61 @@ static json_t *ngx_http_livekit_status_json(ngx_http_request_t *r,
     ngx_http_livekit_source_status_t *st, ngx_str_t *key);
 static ngx_int_t ngx_http_livekit_status_source(ngx_http_request_t *r,
     ngx_http_livekit_source_status_t *st, ngx_str_t *key);
+static ngx_int_t ngx_http_livekit_status_text(ngx_pool_t *pool,
+    ngx_str_t *s, ngx_uint_t flags);
 
 
 /*
- * Each configuration starts without counters: the zone exists only while a
- * location shows them, and its init sets the pointer again.
+ * The counters of the running configuration: the zone's data in
+ * ngx_cycle, looked up once per cycle.  Nothing is kept from a
+ * configuration that failed (nginx -t refused a reload), so a worker the
+ * master respawns afterwards counts in the zone of the cycle it runs.
  */
 
-void
-ngx_http_livekit_stats_reset(void)
+static ngx_http_livekit_stats_t *
+ngx_http_livekit_stats_get(void)
 {
-    ngx_http_livekit_stats = NULL;
+    ngx_uint_t                 i;
+    ngx_shm_zone_t            *zone;
+    ngx_list_part_t           *part;
+
+    static volatile ngx_cycle_t       *cycle;
+    static ngx_http_livekit_stats_t   *stats;
+
+    if (cycle == ngx_cycle) {
+        return stats;
+    }
+
+    stats = NULL;
+    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag == &ngx_http_livekit_token_module
+            && zone[i].shm.name.len == ngx_http_livekit_stats_zone_name.len
+            && ngx_strncmp(zone[i].shm.name.data,
+                           ngx_http_livekit_stats_zone_name.data,
+                           zone[i].shm.name.len) == 0)
+        {
+            stats = zone[i].data;
+            break;
+        }
+    }
+
+    cycle = ngx_cycle;
+
+    return stats;
 }
 
 
@@ -75,11 +120,11 @@ ngx_http_livekit_stats_zone(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone, void *data)
 {
-    ngx_slab_pool_t  *shpool;
+    ngx_slab_pool_t           *shpool;
+    ngx_http_livekit_stats_t  *stats;
 
     if (data) {
         zone->data = data;
-        ngx_http_livekit_stats = data;
         return NGX_OK;
     }
 
@@ -87,18 +132,16 @@ ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone, void *data)
 
     if (zone->shm.exists) {
         zone->data = shpool->data;
-        ngx_http_livekit_stats = shpool->data;
         return NGX_OK;
     }
 
-    ngx_http_livekit_stats = ngx_slab_calloc(shpool,
-                                             sizeof(ngx_http_livekit_stats_t));
-    if (ngx_http_livekit_stats == NULL) {
+    stats = ngx_slab_calloc(shpool, sizeof(ngx_http_livekit_stats_t));
+    if (stats == NULL) {
         return NGX_ERROR;
     }
 
-    shpool->data = ngx_http_livekit_stats;
-    zone->data = ngx_http_livekit_stats;
+    shpool->data = stats;
+    zone->data = stats;
 
     return NGX_OK;
 }
@@ -107,9 +150,12 @@ ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone, void *data)
 void
 ngx_http_livekit_stats_issued(ngx_uint_t post)
 {
-    if (ngx_http_livekit_stats) {
-        (void) ngx_atomic_fetch_add(post ? &ngx_http_livekit_stats->issued_post
-                                         : &ngx_http_livekit_stats->issued_get,
+    ngx_http_livekit_stats_t  *s;
+
+    s = ngx_http_livekit_stats_get();
+
+    if (s) {
+        (void) ngx_atomic_fetch_add(post ? &s->issued_post : &s->issued_get,
                                     1);
     }
 }
@@ -118,8 +164,12 @@ ngx_http_livekit_stats_issued(ngx_uint_t post)
 void
 ngx_http_livekit_stats_webhook(void)
 {
-    if (ngx_http_livekit_stats) {
-        (void) ngx_atomic_fetch_add(&ngx_http_livekit_stats->webhooks, 1);
+    ngx_http_livekit_stats_t  *s;
+
+    s = ngx_http_livekit_stats_get();
+
+    if (s) {
+        (void) ngx_atomic_fetch_add(&s->webhooks, 1);
     }
 }
 
@@ -127,11 +177,13 @@ ngx_http_livekit_stats_webhook(void)
 void
 ngx_http_livekit_stats_error(ngx_http_livekit_code_e code)
 {
-    if (ngx_http_livekit_stats == NULL) {
-        return;
-    }
+    ngx_http_livekit_stats_t  *s;
 
-    (void) ngx_atomic_fetch_add(&ngx_http_livekit_stats->errors[code], 1);
+    s = ngx_http_livekit_stats_get();
+
+    if (s) {
+        (void) ngx_atomic_fetch_add(&s->errors[code], 1);
+    }
 }
 
 
@@ -287,7 +339,17 @@ ngx_http_livekit_status_json(ngx_http_request_t *r,
     ngx_uint_t                 i;
     ngx_http_livekit_stats_t  *s;
 
-    s = ngx_http_livekit_stats;
+    s = ngx_http_livekit_stats_get();
+
+    /* key names and SSM texts are outside text: valid UTF-8 for jansson */
+
+    if (ngx_http_livekit_status_text(r->pool, key, 0) != NGX_OK
+        || ngx_http_livekit_status_text(r->pool, &st->last_error, 0) != NGX_OK
+        || ngx_http_livekit_status_text(r->pool, &st->credentials, 0)
+           != NGX_OK)
+    {
+        return NULL;
+    }
 
     root = json_pack("{s:{s:I,s:I},s:{s:I}}", "tokens",
                      "get", (json_int_t) (s ? s->issued_get : 0),
@@ -375,10 +437,16 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    s = ngx_http_livekit_stats;
+    if (ngx_http_livekit_status_text(r->pool, &key,
+                                     NGX_HTTP_LIVEKIT_TEXT_LABEL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    len = 1536 + NGX_HTTP_LIVEKIT_NCODES * (64 + NGX_ATOMIC_T_LEN)
-          + key.len + ngx_escape_json(NULL, key.data, key.len);
+    s = ngx_http_livekit_stats_get();
+
+    len = 1536 + NGX_HTTP_LIVEKIT_NCODES * (64 + NGX_ATOMIC_T_LEN) + key.len;
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -408,7 +476,7 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
             "# TYPE livekit_token_key_info gauge\n"
             "livekit_token_key_info{key=\"");
 
-    p = (u_char *) ngx_escape_json(p, key.data, key.len);
+    p = ngx_cpymem(p, key.data, key.len);
 
     p = ngx_sprintf(p, "\",source=\"%s\",state=\"%s\"} 1\n"
             "# HELP livekit_token_key_age_seconds Age of the key set.\n"
@@ -463,4 +531,31 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* "s" made showable in place (a pool copy): see ngx_http_livekit_text.h */
+
+static ngx_int_t
+ngx_http_livekit_status_text(ngx_pool_t *pool, ngx_str_t *s, ngx_uint_t flags)
+{
+    u_char  *p;
+    size_t   size;
+
+    if (s->len == 0) {
+        ngx_str_set(s, "");
+        return NGX_OK;
+    }
+
+    size = ngx_http_livekit_text_max(s->len) + 1;
+
+    p = ngx_pnalloc(pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->len = ngx_http_livekit_text_escape(p, size, s->data, s->len, flags);
+    s->data = p;
+
+    return NGX_OK;
 }
