@@ -3,9 +3,10 @@
 # the compatible runner in t/compat), the Node check of tokens with
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
 # livekit-server, Go participants, Chromium), reload under load (t/load)
-# the SSM suite against moto, and each libFuzzer harness briefly (5 s;
-# `make fuzz` runs them longer).  `scripts/test.sh nginx|load|node|e2e|aws|fuzz`
-# runs one.
+# the SSM suite against moto, certificates from a local ACME CA (e2e/acme.sh:
+# nginx's ACME module and pebble), and each libFuzzer harness briefly (5 s;
+# `make fuzz` runs them longer).
+# `scripts/test.sh nginx|load|node|e2e|aws|acme|fuzz` runs one.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +63,10 @@ fi
 
 if [[ $what == all || $what == aws ]]; then
     run "SSM key source (moto, t/aws)" scripts/ssm-test.sh
+fi
+
+if [[ $what == all || $what == acme ]]; then
+    run "ACME certificates (pebble)" e2e/acme.sh
 fi
 
 if [[ $what == all || $what == fuzz ]]; then
