@@ -206,7 +206,7 @@ modes() { stat -c '%a %U %n' "$state" "$state"/*; }
 note "state_path: $(modes | tr '\n' ';')"
 check "state_path is mode 700, owned by the worker user ($(stat -c %U "$state"))" \
     test "$(stat -c '%a' "$state")" = 700
-bad=$(find "$state" -mindepth 1 \( -perm /077 -o -name '*.tmp' \) -printf '%m %p\n')
+bad=$(find "$state" -mindepth 1 \( -perm /077 -o -name '*.tmp' \) -printf '%m %f; ')
 check "every file in state_path (account key, certificate keys) is mode 600, no .tmp left${bad:+: $bad}" \
     test -z "$bad"
 check "the account key is there (a restart keeps the account)" test -f "$state/account.key"
@@ -214,7 +214,8 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     check "another user (nobody) cannot read any key" \
         bash -c "! runuser -u nobody -- cat '$state'/*.key >/dev/null 2>&1"
 fi
-check "no private key in the error log" bash -c "! grep -q 'PRIVATE KEY' '$run/logs/error.log'"
+check "no private key in the error logs (warn and info)" \
+    bash -c "! grep -q 'PRIVATE KEY' '$run/logs/error.log' '$run/logs/acme-info.log'"
 
 # ---- renewal without reload -----------------------------------------------------
 master=$(cat "$run/nginx.pid")

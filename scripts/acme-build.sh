@@ -7,7 +7,9 @@
 #                                  Rust) with patches/nginx-acme/*.patch,
 #                                  against the nginx tree the token module
 #                                  builds against (build/nginx-debian after
-#                                  `make module`, or NGINX_BUILD_DIR=<objs>);
+#                                  `make module`, or NGINX_BUILD_DIR=<objs>
+#                                  and, when objs is not <source>/objs,
+#                                  NGINX_SOURCE_DIR=<source>);
 #                                  acme/<version>-<nginx version>/
 #   scripts/acme-build.sh pebble   Let's Encrypt's test CA, pebble, with
 #                                  `go install` from the Go module proxy;
@@ -52,15 +54,24 @@ nginx_objs() {
     (cd "$objs" && pwd)
 }
 
-nginx_version() { # objs
-    sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' "$1/../src/core/nginx.h"
+nginx_source() { # objs
+    (cd "${NGINX_SOURCE_DIR:-$1/..}" && pwd)
+}
+
+nginx_version() { # source
+    sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' "$1/src/core/nginx.h"
 }
 
 build_module() {
-    local objs ver dir stamp want tb p
+    local objs src ver dir stamp want tb p
     objs=$(nginx_objs)
-    ver=$(nginx_version "$objs")
-    [ -n "$ver" ] || die "no NGINX_VERSION under $objs/../src"
+    src=$(nginx_source "$objs") || die "no nginx source tree (NGINX_SOURCE_DIR=)"
+    ver=$(nginx_version "$src")
+    [ -n "$ver" ] || die "no NGINX_VERSION in $src/src/core/nginx.h"
+    case $ver in
+        1.2[01].*|1.1[0-9].*|1.[0-9].*)
+            die "nginx $ver: nginx-acme needs nginx 1.22.0 or later" ;;
+    esac
     dir=$cache/acme/$acme_version-$ver
     stamp=$dir/.stamp
     # rebuilt when the patches, the nginx configuration or this script change
@@ -83,7 +94,8 @@ build_module() {
     for p in "$repo"/patches/nginx-acme/*.patch; do
         patch -s -p1 -d "$dir/src" <"$p" || die "$p does not apply"
     done
-    if ! (cd "$dir/src" && NGINX_BUILD_DIR=$objs CARGO_TARGET_DIR=$dir/target \
+    if ! (cd "$dir/src" && NGINX_BUILD_DIR=$objs NGINX_SOURCE_DIR=$src \
+            CARGO_TARGET_DIR=$dir/target \
             CARGO_HOME=${CARGO_HOME:-$cache/cargo} \
             cargo build --release --locked) >"$dir/build.log" 2>&1; then
         tail -n 30 "$dir/build.log" >&2
