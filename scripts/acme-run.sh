@@ -69,10 +69,12 @@ acme_dns_start() {
 # the FD_ACME_* variables fd_render fills in.
 acme_start() {
     local pebble_port=${PEBBLE_PORT:-14000} dns_port=${DNS_PORT:-8053}
-    local mgmt=$((pebble_port + 1000)) lifetime=${ACME_LIFETIME:-600}
+    local mgmt=${PEBBLE_MGMT_PORT:-$((pebble_port + 1))} lifetime=${ACME_LIFETIME:-600}
     local pebble
     FD_ACME_MODULE=$("$acme_repo/scripts/acme-build.sh" module)
     pebble=$("$acme_repo/scripts/acme-build.sh" pebble)
+    # a new pebble knows no account and has a new root: start afresh
+    rm -rf "$dir/acme-state"
     acme_dns_start "$dns_port" "$dir/logs/dns.log" || { echo "run: DNS stub on $dns_port failed" >&2; return 1; }
     pids+=("$acme_dns_pid")
     acme_pebble_conf "$dir" "$pebble_port" "$mgmt" "$http_port" "$port" "$lifetime"
@@ -99,8 +101,8 @@ acme_show() {
         cat <<MSG
 
   ACME: nginx obtained the certificate of $name itself
-  (serial $serial, lifetime ${ACME_LIFETIME:-600}s, renewed at half-life
-  without a reload; state in $dir/acme-state, keys mode 0600):
+  (serial $serial, lifetime ${ACME_LIFETIME:-600}s, renewed without a
+  reload; state in $dir/acme-state, keys mode 0600):
 
     curl --cacert $dir/pebble-root.pem \\
          --resolve $name:$port:127.0.0.1 \\
