@@ -59,7 +59,7 @@ nginx_source() { # objs
 }
 
 nginx_version() { # source
-    sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' "$1/src/core/nginx.h"
+    sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' "$1/src/core/nginx.h" 2>/dev/null || true
 }
 
 build_module() {
