@@ -127,6 +127,8 @@ export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs 
        FD_ACME_CA=$run/pebble-ca/ca.pem FD_DNS_PORT=$DNS_PORT
 fd_render "$run/nginx.conf" acme stream turn443 || { notok "render the example"; finish; }
 state=$run/acme-state
+check "the rendered example listens on 127.0.0.1 only (no port 80/443, no IPv6)" \
+    bash -c "! grep -E '^\s*listen\s' '$run/nginx.conf' | grep -vE '^\s*listen\s+127\.0\.0\.1:[0-9]+[ ;]'"
 
 start_nginx() {
     "$nginx" -e "$run/logs/error.log" -c "$run/nginx.conf" -t -q 2>"$run/nginx-t.err" || {

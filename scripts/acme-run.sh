@@ -75,6 +75,7 @@ acme_start() {
     pebble=$("$acme_repo/scripts/acme-build.sh" pebble)
     # a new pebble knows no account and has a new root: start afresh
     rm -rf "$dir/acme-state"
+    : >"$dir/logs/pebble.log"
     acme_dns_start "$dns_port" "$dir/logs/dns.log" || { echo "run: DNS stub on $dns_port failed" >&2; return 1; }
     pids+=("$acme_dns_pid")
     acme_pebble_conf "$dir" "$pebble_port" "$mgmt" "$http_port" "$port" "$lifetime"

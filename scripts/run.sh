@@ -92,6 +92,12 @@ for _ in $(seq 50); do
 done
 
 host=localhost
+cert_hint="(self-signed certificate: accept the warning once, or trust
+           $dir/certs/meet/fullchain.pem)"
+if [ "${ACME:-0}" = 1 ]; then
+    cert_hint="(the certificate is pebble's, for meet.dissertation-editor.com:
+           see below)"
+fi
 [ "$bind" = 127.0.0.1 ] || host=$(hostname -f 2>/dev/null || echo localhost)
 cat <<MSG
 
@@ -99,8 +105,7 @@ cat <<MSG
 
     open   https://$host:$port/?room=demo&name=guest
            in two tabs: each tab joins "demo" and sees the other
-           (self-signed certificate: accept the warning once, or trust
-           $dir/certs/meet/fullchain.pem)
+           $cert_hint
 
     token  curl -k 'https://$host:$port/token?room=demo&participant=alice'
 
