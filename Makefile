@@ -7,6 +7,11 @@
 #   make run      deps + module + the whole front door: https://localhost:8443
 #                 (PORT=), livekit-server, demo page; Ctrl-C stops it
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
+#   make acme     nginx's ACME module (nginx-acme, patched) and pebble, cached
+#                 under ~/.cache/ngx-livekit-token/
+#   make test-acme   deps + module + e2e/acme.sh (certificates from a local
+#                 ACME CA, pebble: issuance, renewal, restart, CA down)
+#   make run ACME=1  the front door with certificates from a local pebble
 #   make docker   docker/Dockerfile, where `docker info` works
 #   make test-valgrind   t/*.t under valgrind (Test::Nginx's valgrind mode)
 #   make test-asan       t/*.t with the module built with ASan + UBSan
@@ -20,7 +25,7 @@ NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node e2e run docker bench clean \
-        test-valgrind test-asan fuzz
+        test-valgrind test-asan fuzz acme test-acme
 
 all: module
 
@@ -45,7 +50,14 @@ e2e: deps module
 	@scripts/test.sh e2e
 
 run: deps module
-	@scripts/run.sh
+	@ACME=$(ACME) scripts/run.sh
+
+acme: module
+	@scripts/acme-build.sh module
+	@scripts/acme-build.sh pebble
+
+test-acme: deps module
+	@scripts/test.sh acme
 
 test-valgrind: deps module
 	@scripts/test-valgrind.sh

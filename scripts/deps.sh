@@ -19,6 +19,7 @@ debs=(
     chromium libnss3-tools                    # e2e: Debian's Chromium, NSS trust
     libvpx-dev libopus-dev pkg-config         # e2e Go client: VP8/Opus frames
     openssl
+    libclang-dev                              # make acme: bindgen (nginx-acme)
     valgrind wrk                              # make test-valgrind; t/load
 )
 

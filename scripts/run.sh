@@ -13,6 +13,14 @@
 #
 # Ctrl-C stops everything.  BIND=0.0.0.0 and NODE_IP=<this machine's LAN
 # address> let other machines join; the default is this machine only.
+#
+# ACME=1: the certificate comes from nginx's ACME module instead (the
+# example's #[acme] blocks), ordered from a local Let's Encrypt test CA,
+# pebble (127.0.0.1:14000, PEBBLE_PORT; management API on the next port),
+# with real HTTP-01 validation on HTTP_PORT; a DNS stub (DNS_PORT, 8053)
+# points the names at this machine.  The certificate is for
+# meet.dissertation-editor.com, lives 10 minutes (ACME_LIFETIME) and renews
+# itself without a reload, when pebble's renewal information says.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,18 +47,6 @@ fd_demo_build >"$dir/demo-build.log" 2>&1 || { tail -n 30 "$dir/demo-build.log" 
 fd_keys "$dir/keys.yaml"
 fd_selfsigned "$dir/certs/meet" "DNS:meet.dissertation-editor.com"
 
-"$repo/scripts/livekit-server.sh" config "$dir/livekit.yaml" KEY_FILE="$dir/keys.yaml" \
-    PORT="$lk_port" BIND="$bind" NODE_IP="$node_ip" TCP_PORT="$lk_tcp" UDP_PORT="$lk_udp" \
-    DEV=true
-
-# the token's url follows the address the browser used (localhost,
-# 127.0.0.1, a LAN name): wss://$http_host
-FD_MODULE=$module FD_DIR=$dir FD_KEYS=$dir/keys.yaml FD_CERTS=$dir/certs \
-FD_DEMO=$repo/build/demo FD_HOST=$bind FD_HTTP_PORT=$http_port FD_HTTPS_PORT=$port \
-FD_LK_PORT=$lk_port FD_URL='wss://$http_host' \
-    fd_render "$dir/nginx.conf"
-"$nginx" -e stderr -c "$dir/nginx.conf" -t -q
-
 pids=()
 stopping=0
 stop() {
@@ -66,6 +62,25 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+tags=()
+if [ "${ACME:-0}" = 1 ]; then
+    . "$repo/scripts/acme-run.sh"
+    acme_start            # sets FD_ACME_* FD_DNS_PORT, adds to pids
+    tags=(acme)
+fi
+
+"$repo/scripts/livekit-server.sh" config "$dir/livekit.yaml" KEY_FILE="$dir/keys.yaml" \
+    PORT="$lk_port" BIND="$bind" NODE_IP="$node_ip" TCP_PORT="$lk_tcp" UDP_PORT="$lk_udp" \
+    DEV=true
+
+# the token's url follows the address the browser used (localhost,
+# 127.0.0.1, a LAN name): wss://$http_host
+FD_MODULE=$module FD_DIR=$dir FD_KEYS=$dir/keys.yaml FD_CERTS=$dir/certs \
+FD_DEMO=$repo/build/demo FD_HOST=$bind FD_HTTP_PORT=$http_port FD_HTTPS_PORT=$port \
+FD_LK_PORT=$lk_port FD_URL='wss://$http_host' \
+    fd_render "$dir/nginx.conf" "${tags[@]}"
+"$nginx" -e stderr -c "$dir/nginx.conf" -t -q
+
 "$lk_bin" --config "$dir/livekit.yaml" >"$dir/logs/livekit.log" 2>&1 &
 pids+=($!)
 "$nginx" -e stderr -c "$dir/nginx.conf" -g 'daemon off;' &
@@ -77,6 +92,12 @@ for _ in $(seq 50); do
 done
 
 host=localhost
+cert_hint="(self-signed certificate: accept the warning once, or trust
+           $dir/certs/meet/fullchain.pem)"
+if [ "${ACME:-0}" = 1 ]; then
+    cert_hint="(the certificate is pebble's, for meet.dissertation-editor.com:
+           see below)"
+fi
 [ "$bind" = 127.0.0.1 ] || host=$(hostname -f 2>/dev/null || echo localhost)
 cat <<MSG
 
@@ -84,8 +105,7 @@ cat <<MSG
 
     open   https://$host:$port/?room=demo&name=guest
            in two tabs: each tab joins "demo" and sees the other
-           (self-signed certificate: accept the warning once, or trust
-           $dir/certs/meet/fullchain.pem)
+           $cert_hint
 
     token  curl -k 'https://$host:$port/token?room=demo&participant=alice'
 
@@ -95,6 +115,9 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
+if [ "${ACME:-0}" = 1 ]; then
+    acme_show
+fi
 
 # wait for the first of them to exit, then stop the other
 wait -n "${pids[@]}" || true

@@ -4,9 +4,11 @@
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
 # livekit-server, Go participants, Chromium), reload under load (t/load)
 # the SSM suite against moto, the key-file corpus against livekit-server's
-# own YAML loader (t/keys), and each libFuzzer harness briefly (5 s;
+# own YAML loader (t/keys), livekit-server's webhooks and the key-drift
+# probe (e2e/webhook.sh), certificates from a local ACME CA (e2e/acme.sh:
+# nginx's ACME module and pebble), and each libFuzzer harness briefly (5 s;
 # `make fuzz` runs them longer).
-# `scripts/test.sh nginx|load|node|e2e|aws|keys|fuzz` runs one.
+# `scripts/test.sh nginx|load|node|e2e|webhook|aws|keys|acme|fuzz` runs one.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,6 +73,10 @@ fi
 
 if [[ $what == all || $what == keys ]]; then
     run "key files as livekit-server reads them (t/keys)" t/keys/run.sh
+fi
+
+if [[ $what == all || $what == acme ]]; then
+    run "ACME certificates (pebble)" e2e/acme.sh
 fi
 
 if [[ $what == all || $what == fuzz ]]; then
