@@ -17,6 +17,7 @@ debs=(
     chromium libnss3-tools                    # e2e: Debian's Chromium, NSS trust
     libvpx-dev libopus-dev pkg-config         # e2e Go client: VP8/Opus frames
     openssl
+    redis-server                              # e2e/multinode.sh, e2e/recording.sh
     valgrind wrk                              # make test-valgrind; t/load
 )
 

@@ -61,8 +61,8 @@ fd_keys() {
 # fd_render OUT [tag...]: nginx.conf.example with scripts/run.conf.in
 # applied, the given optional blocks (stream, turn443, icetcp) switched on.
 # Reads FD_* variables: MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT
-# INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK_TURN_TLS_PORT LK_TCP_PORT
-# ICETCP_PORT URL.
+# INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT
+# LK_TCP_PORT ICETCP_PORT URL (LK2_PORT: the [node2] line, may be empty).
 fd_render() {
     local out=$1; shift
     local v tag text
@@ -76,7 +76,7 @@ fd_render() {
     text=$(sed "${enable[@]}" "$fd_repo/nginx.conf.example" \
            | sed -f "$fd_repo/scripts/run.conf.in") || return 1
     for v in MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT \
-             INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK_TURN_TLS_PORT \
+             INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT \
              LK_TCP_PORT ICETCP_PORT URL; do
         local name=FD_$v
         local val=${!name:-}

@@ -6,6 +6,7 @@
 //	client [flags] negative   refused tokens reach the client with livekit-server's reason
 //	client [flags] idle       a signalling WebSocket survives -idle of silence
 //	client [flags] publish    a synthetic participant for the browser tests
+//	client [flags] multinode  participants over two nodes, one killed (-nodes)
 //
 // Each check prints "ok - ..." or "not ok - ..."; the exit status is the
 // number of failed checks (capped).
@@ -44,6 +45,7 @@ var (
 	flagIdle     = flag.Duration("idle", 65*time.Second, "idle: how long the WebSocket stays silent")
 	flagDuration = flag.Duration("duration", 5*time.Minute, "publish: how long to stay")
 	flagVerbose  = flag.Bool("v", false, "SDK logs")
+	flagNodes    = flag.String("nodes", "", "multinode: NODE_ID=pid,NODE_ID=pid of the two livekit-server nodes")
 )
 
 var failed int
@@ -71,7 +73,7 @@ func randomID(prefix string) string {
 func main() {
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish")
+		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish|multinode")
 		os.Exit(2)
 	}
 	if *flagVerbose {
@@ -97,6 +99,8 @@ func main() {
 		idle(door, room)
 	case "publish":
 		publish(door, room)
+	case "multinode":
+		multinode(door, room)
 	default:
 		fmt.Fprintln(os.Stderr, "client: unknown command", flag.Arg(0))
 		os.Exit(2)
