@@ -5,8 +5,13 @@
 #                 (NGINX_SRC=/path/to/nginx-x.y.z: against upstream, --with-compat)
 #   make test     deps + module + every suite
 #   make run      deps + module + the whole front door: https://localhost:8443
-#                 (PORT=), livekit-server, demo page; Ctrl-C stops it
+#                 (PORT=), livekit-server, demo page; Ctrl-C stops it;
+#                 RECORD=1: also Redis, Egress and a local S3 (moto), every
+#                 room recorded
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
+#   make e2e-multinode   two livekit-server nodes on Redis (e2e/multinode.sh)
+#   make e2e-recording   Egress recordings to S3 (e2e/recording.sh; builds
+#                 Egress once into ~/.cache/ngx-livekit-token/egress/)
 #   make docker   docker/Dockerfile, where `docker info` works
 #   make test-valgrind   t/*.t under valgrind (Test::Nginx's valgrind mode)
 #   make test-asan       t/*.t with the module built with ASan + UBSan
@@ -20,6 +25,7 @@ NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node e2e run docker bench clean \
+        e2e-multinode e2e-recording \
         test-valgrind test-asan fuzz
 
 all: module
@@ -43,6 +49,12 @@ test-node: module
 
 e2e: deps module
 	@scripts/test.sh e2e
+
+e2e-multinode: deps module
+	@scripts/test.sh multinode
+
+e2e-recording: deps module
+	@scripts/test.sh recording
 
 run: deps module
 	@scripts/run.sh

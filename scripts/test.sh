@@ -3,9 +3,11 @@
 # the compatible runner in t/compat), the Node check of tokens with
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
 # livekit-server, Go participants, Chromium), reload under load (t/load)
-# the SSM suite against moto, and each libFuzzer harness briefly (5 s;
-# `make fuzz` runs them longer).  `scripts/test.sh nginx|load|node|e2e|aws|fuzz`
-# runs one.
+# two livekit-server nodes on Redis behind the front door
+# (e2e/multinode.sh), recordings by Egress to a moto S3 bucket
+# (e2e/recording.sh), the SSM suite against moto, and each libFuzzer
+# harness briefly (5 s; `make fuzz` runs them longer).
+# `scripts/test.sh nginx|load|node|e2e|multinode|recording|aws|fuzz` runs one.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +60,14 @@ fi
 
 if [[ $what == all || $what == e2e ]]; then
     run "front door e2e" e2e/run.sh
+fi
+
+if [[ $what == all || $what == multinode ]]; then
+    run "several livekit-server nodes on Redis (e2e/multinode.sh)" e2e/multinode.sh
+fi
+
+if [[ $what == all || $what == recording ]]; then
+    run "recording by configuration (e2e/recording.sh)" e2e/recording.sh
 fi
 
 if [[ $what == all || $what == aws ]]; then
