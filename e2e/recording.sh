@@ -111,7 +111,9 @@ room=consult-$RANDOM
 
 # the token asks for recording, and holds no storage setting or secret
 tok=$("${curlr[@]}" "$door/token?room=$room&participant=probe" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-claims=$(cut -d. -f2 <<<"$tok" | tr '_-' '/+' | base64 -d 2>/dev/null; echo)
+claims=$("$py" -c 'import base64, sys
+p = sys.argv[1].split(".")[1]
+print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$tok" 2>/dev/null)
 rc=$("$py" -c 'import json,sys; c=json.loads(sys.argv[1]); print(json.dumps(c.get("roomConfig",{}).get("egress",{}),sort_keys=True))' "$claims" 2>/dev/null)
 check "a token from /token asks for auto track egress ($rc)" \
     grep -q '"tracks": {"filepath": "' <<<"$rc"
@@ -186,13 +188,26 @@ for who in doctor patient; do
     check "$who's camera: VP8 in WebM/IVF, at least ${min}s ($key: ${p:-none})" \
         awk -v m=$min '$1 == "vp8" && $2 + 0 >= m { ok = 1 } END { exit !ok }' <<<"${p:-x 0}"
 done
-man=$(grep -oE "^$room/doctor-microphone-[^ ]*\.json" "$run/bucket.txt" | head -n 1)
-if [ -n "$man" ] && s3 "s3.download_file(bucket, sys.argv[1], sys.argv[2])" "$man" "$run/manifest.json"; then
-    check "the manifest names the room and the file ($man)" \
-        bash -c "grep -q '\"$room\"' '$run/manifest.json' && grep -q 'doctor-microphone' '$run/manifest.json'"
-else
-    notok "the doctor's microphone manifest could be read"
-fi
+# the manifests: one per track, naming the room, the track, its file and
+# when it started and ended
+manifests=$(s3 "
+seen = []
+for o in s3.list_objects_v2(Bucket=bucket, Prefix=sys.argv[1]).get('Contents', []):
+    if not o['Key'].endswith('.json'):
+        continue
+    body = s3.get_object(Bucket=bucket, Key=o['Key'])['Body'].read()
+    open(sys.argv[2] + '/' + o['Key'].replace('/', '_'), 'wb').write(body)
+    m = json.loads(body)
+    files = [f.get('filename', '') for f in m.get('files', [])]
+    if m.get('room_name') == sys.argv[1].rstrip('/') and len(files) == 1 \\
+            and files[0].startswith(sys.argv[1]) \\
+            and files[0].rsplit('.', 1)[0].endswith('-' + m.get('track_id', '?')) \\
+            and m.get('ended_at', 0) > m.get('started_at', 0) > 0:
+        seen.append(files[0])
+print(' '.join(sorted(seen)))" "$room/" "$run/bucket" 2>&1)
+media=$(grep -oE '^[^ ]+\.(ogg|webm|ivf)' "$run/bucket.txt" | sort | tr '\n' ' ')
+check "each manifest names the room, its track and its one file, all four files ($manifests)" \
+    test -n "$manifests" -a "$manifests " = "$media"
 check "Egress is still running after the recordings" kill -0 "$egress_pid"
 
 # ---- logs -------------------------------------------------------------------------------
