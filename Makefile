@@ -17,7 +17,8 @@
 #   make test-asan       t/*.t with the module built with ASan + UBSan
 #   make fuzz     libFuzzer harnesses for every parser (FUZZ_SECONDS=60 each)
 #   make bench    deps + module + benchmark of A/B/C/D (bench/README.md);
-#                 BENCH_QUICK=1: a 40 s smoke run
+#                 BENCH_QUICK=1: a 40 s smoke run; then bench/frontdoor.sh
+#   make bench-frontdoor   LiveKit joins straight vs through the front door
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
@@ -25,7 +26,7 @@ NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node e2e run docker bench clean \
-        e2e-multinode e2e-recording \
+        e2e-multinode e2e-recording bench-frontdoor \
         test-valgrind test-asan fuzz
 
 all: module
@@ -70,6 +71,10 @@ fuzz: deps
 
 bench: deps module
 	@bench/run.sh
+	@bench/frontdoor.sh
+
+bench-frontdoor: deps module
+	@bench/frontdoor.sh
 
 docker:
 	@if docker info >/dev/null 2>&1; then \
