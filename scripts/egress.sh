@@ -7,6 +7,7 @@
 #
 #   scripts/egress.sh deps     the Debian GStreamer packages it needs
 #   scripts/egress.sh build    deps, build if missing, print the path
+#                              (exit 3: not built and no source tarball)
 #   scripts/egress.sh config OUT [VAR=VAL...]   write its YAML config
 #
 # config variables: KEY_FILE (required: its first key), WS_URL
@@ -75,7 +76,7 @@ build() {
         return 0
     fi
     command -v go >/dev/null || { echo "egress: go is not installed" >&2; return 1; }
-    src=$(tarball) || return 1
+    src=$(tarball) || return 3
     if [ "$(sha256sum "$src" | cut -d' ' -f1)" != "$sha256" ]; then
         echo "egress: $src does not have the sha256 of $version" >&2
         return 1
