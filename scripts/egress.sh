@@ -87,7 +87,7 @@ build() {
     mkdir -p "$tmp/cmd/server/templates"
     printf '<!doctype html><title>egress</title>room composite not built\n' \
         >"$tmp/cmd/server/templates/index.html"
-    echo "egress: building $version (first time only, 3-6 minutes)" >&2
+    echo "egress: building $version (first time only, 3-10 minutes)" >&2
     if ! (cd "$tmp" &&
           export GOMODCACHE=${GOMODCACHE:-$cache/go/mod} \
                  GOCACHE=${GOCACHE:-$cache/go/build} \
