@@ -16,6 +16,10 @@ cd "$repo"
 export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
 export TEST_NGINX_LOAD_MODULES=${TEST_NGINX_LOAD_MODULES:-$repo/build/ngx_http_livekit_token_module.so}
 export NGINX_BIN=$TEST_NGINX_BINARY
+# Go's module and build caches outside the clone, one for every suite that
+# builds Go (livekit-server, Egress, the e2e client), kept across clones
+go_cache=${XDG_CACHE_HOME:-$HOME/.cache}/ngx-livekit-token/go
+export GOMODCACHE=${GOMODCACHE:-$go_cache/mod} GOCACHE=${GOCACHE:-$go_cache/build}
 export LIVEKIT_MODULE=$TEST_NGINX_LOAD_MODULES
 
 what=${1:-all}
