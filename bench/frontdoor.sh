@@ -13,6 +13,7 @@
 # nginx CPU per participant, and how many participants the one worker held.
 #
 #   BENCH_FD_N [100]  BENCH_FD_ROUNDS [3]  BENCH_FD_HOLD [10s]
+#   (BENCH_QUICK=1: 20, 1, 3s)
 #   BENCH_FD_CONCURRENCY [8]  BENCH_FD_PORT_BASE [24700] (base .. base+29)
 #   BENCH_RESULTS [bench/results]
 set -uo pipefail
@@ -23,7 +24,11 @@ run=$bench/.work/frontdoor
 . "$bench/../e2e/lib.sh"
 cd "$repo"
 results=${BENCH_RESULTS:-$bench/results}
-n=${BENCH_FD_N:-100} rounds=${BENCH_FD_ROUNDS:-3} hold=${BENCH_FD_HOLD:-10s}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then   # the CI smoke run of make bench
+    n=${BENCH_FD_N:-20} rounds=${BENCH_FD_ROUNDS:-1} hold=${BENCH_FD_HOLD:-3s}
+else
+    n=${BENCH_FD_N:-100} rounds=${BENCH_FD_ROUNDS:-3} hold=${BENCH_FD_HOLD:-10s}
+fi
 conc=${BENCH_FD_CONCURRENCY:-8}
 off=${BENCH_FD_PORT_BASE:-24700}
 HTTP_PORT=$off HTTPS_PORT=$((off + 1)) LK=$((off + 10))
