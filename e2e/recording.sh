@@ -228,4 +228,14 @@ check "error log holds no access_token and no JWT" no_tokens "$run/logs/error.lo
 check "no log line holds the bucket's secret" \
     bash -c '! grep -rqF -- "$1" "$2"' _ "$s3_secret" "$run/logs"
 
+# Egress leaves an empty directory per recording and one with its IPC
+# socket per start under /home/egress/tmp: remove this run's, once it has
+# stopped
+kill "$egress_pid" 2>/dev/null
+wait "$egress_pid" 2>/dev/null
+find /home/egress/tmp -mindepth 1 -maxdepth 1 -type d -empty -newer "$run/egress.yaml" \
+    -delete 2>/dev/null
+ne=$(grep -om1 '"nodeID": "NE_[A-Za-z0-9]*"' "$run/logs/egress.log" | grep -o 'NE_[A-Za-z0-9]*')
+[ -n "$ne" ] && rm -rf "/home/egress/tmp/$ne"
+
 summary
