@@ -5,19 +5,25 @@
 #                 (NGINX_SRC=/path/to/nginx-x.y.z: against upstream, --with-compat)
 #   make test     deps + module + every suite
 #   make run      deps + module + the whole front door: https://localhost:8443
-#                 (PORT=), livekit-server, demo page; Ctrl-C stops it
+#                 (PORT=), livekit-server, demo page; Ctrl-C stops it;
+#                 RECORD=1: also Redis, Egress and a local S3 (moto), every
+#                 room recorded
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
 #   make acme     nginx's ACME module (nginx-acme, patched) and pebble, cached
 #                 under ~/.cache/ngx-livekit-token/
 #   make test-acme   deps + module + e2e/acme.sh (certificates from a local
 #                 ACME CA, pebble: issuance, renewal, restart, CA down)
 #   make run ACME=1  the front door with certificates from a local pebble
+#   make e2e-multinode   two livekit-server nodes on Redis (e2e/multinode.sh)
+#   make e2e-recording   Egress recordings to S3 (e2e/recording.sh; builds
+#                 Egress once into ~/.cache/ngx-livekit-token/egress/)
 #   make docker   docker/Dockerfile, where `docker info` works
 #   make test-valgrind   t/*.t under valgrind (Test::Nginx's valgrind mode)
 #   make test-asan       t/*.t with the module built with ASan + UBSan
 #   make fuzz     libFuzzer harnesses for every parser (FUZZ_SECONDS=60 each)
 #   make bench    deps + module + benchmark of A/B/C/D (bench/README.md);
-#                 BENCH_QUICK=1: a 40 s smoke run
+#                 BENCH_QUICK=1: a 40 s smoke run; then bench/frontdoor.sh
+#   make bench-frontdoor   LiveKit joins straight vs through the front door
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
@@ -25,6 +31,7 @@ NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node e2e run docker bench clean \
+        e2e-multinode e2e-recording bench-frontdoor \
         test-valgrind test-asan fuzz acme test-acme
 
 all: module
@@ -49,6 +56,12 @@ test-node: module
 e2e: deps module
 	@scripts/test.sh e2e
 
+e2e-multinode: deps module
+	@scripts/test.sh multinode
+
+e2e-recording: deps module
+	@scripts/test.sh recording
+
 run: deps module
 	@ACME=$(ACME) scripts/run.sh
 
@@ -70,6 +83,10 @@ fuzz: deps
 
 bench: deps module
 	@bench/run.sh
+	@bench/frontdoor.sh
+
+bench-frontdoor: deps module
+	@bench/frontdoor.sh
 
 docker:
 	@if docker info >/dev/null 2>&1; then \

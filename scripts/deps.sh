@@ -20,6 +20,7 @@ debs=(
     libvpx-dev libopus-dev pkg-config         # e2e Go client: VP8/Opus frames
     openssl
     libclang-dev                              # make acme: bindgen (nginx-acme)
+    redis-server                              # e2e/multinode.sh, e2e/recording.sh
     valgrind wrk                              # make test-valgrind; t/load
 )
 

@@ -63,8 +63,9 @@ fd_keys() {
 # switched on; lines ending in #[no-TAG] go when TAG is on.  A line with
 # two tags is on when both are.
 # Reads FD_* variables: MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT
-# INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK_TURN_TLS_PORT LK_TCP_PORT
-# ICETCP_PORT URL, and for acme: ACME_MODULE ACME_URI ACME_CA DNS_PORT.
+# INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT
+# LK_TCP_PORT ICETCP_PORT URL (LK2_PORT: the [node2] line, may be empty),
+# and for acme: ACME_MODULE ACME_URI ACME_CA DNS_PORT.
 fd_render() {
     local out=$1; shift
     local v tag text
@@ -78,7 +79,7 @@ fd_render() {
     text=$(sed "${enable[@]}" "$fd_repo/nginx.conf.example" | sed "${enable[@]}" \
            | sed "${drop[@]}" | sed -f "$fd_repo/scripts/run.conf.in") || return 1
     for v in MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT \
-             INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK_TURN_TLS_PORT \
+             INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT \
              LK_TCP_PORT ICETCP_PORT URL ACME_MODULE ACME_URI ACME_CA \
              DNS_PORT; do
         local name=FD_$v

@@ -11,6 +11,12 @@
 #              (LK_UDP_PORT), same key file; built on first run
 #   demo       demo/ built into build/demo, served by nginx at /
 #
+# RECORD=1: every room recorded, as README "Recording" describes: the
+# example's [record] line on (livekit_token_room_config, auto track
+# egress), Redis on 127.0.0.1:6390 (REDIS_PORT), LiveKit Egress (built
+# once, scripts/egress.sh) and an S3 bucket "consultations" on moto_server
+# at http://127.0.0.1:9000 (S3_PORT) standing in for the real one.
+#
 # Ctrl-C stops everything.  BIND=0.0.0.0 and NODE_IP=<this machine's LAN
 # address> let other machines join; the default is this machine only.
 #
@@ -35,12 +41,20 @@ node_ip=${NODE_IP:-127.0.0.1}
 lk_port=${LK_PORT:-7880}
 lk_tcp=${LK_TCP_PORT:-7881}
 lk_udp=${LK_UDP_PORT:-7882}
+record=${RECORD:-0}
+redis_port=${REDIS_PORT:-6390}
+s3_port=${S3_PORT:-9000}
+bucket=consultations
 nginx=${NGINX_BIN:-${NGINX:-/usr/sbin/nginx}}
 module=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}
 
 mkdir -p "$dir/logs"
 [ -f "$module" ] || "$repo/scripts/build-module.sh"
 lk_bin=$("$repo/scripts/livekit-server.sh" build)
+if [ "$record" = 1 ]; then
+    egress_bin=$("$repo/scripts/egress.sh" build)
+    "$repo/scripts/ssm-deps.sh"       # moto_server, in build/aws-venv
+fi
 echo "run: building the demo page (first time, or after changes)"
 fd_demo_build >"$dir/demo-build.log" 2>&1 || { tail -n 30 "$dir/demo-build.log" >&2; exit 1; }
 
@@ -66,12 +80,22 @@ tags=()
 if [ "${ACME:-0}" = 1 ]; then
     . "$repo/scripts/acme-run.sh"
     acme_start            # sets FD_ACME_* FD_DNS_PORT, adds to pids
-    tags=(acme)
+    tags+=(acme)
 fi
 
 "$repo/scripts/livekit-server.sh" config "$dir/livekit.yaml" KEY_FILE="$dir/keys.yaml" \
     PORT="$lk_port" BIND="$bind" NODE_IP="$node_ip" TCP_PORT="$lk_tcp" UDP_PORT="$lk_udp" \
     DEV=true
+if [ "$record" = 1 ]; then
+    printf 'redis:\n  address: 127.0.0.1:%s\n' "$redis_port" >>"$dir/livekit.yaml"
+    # moto takes any credentials; real S3 gets none here (the instance role)
+    # or the Egress service's own, never the token's
+    "$repo/scripts/egress.sh" config "$dir/egress.yaml" KEY_FILE="$dir/keys.yaml" \
+        WS_URL="ws://127.0.0.1:$lk_port" REDIS="127.0.0.1:$redis_port" \
+        S3_ENDPOINT="http://127.0.0.1:$s3_port" S3_BUCKET=$bucket \
+        S3_ACCESS_KEY=local S3_SECRET="$(openssl rand -hex 20)"
+    tags+=(record)
+fi
 
 # the token's url follows the address the browser used (localhost,
 # 127.0.0.1, a LAN name): wss://$http_host
@@ -81,6 +105,21 @@ FD_LK_PORT=$lk_port FD_URL='wss://$http_host' \
     fd_render "$dir/nginx.conf" "${tags[@]}"
 "$nginx" -e stderr -c "$dir/nginx.conf" -t -q
 
+if [ "$record" = 1 ]; then
+    redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
+        >"$dir/logs/redis.log" 2>&1 &
+    pids+=($!)
+    "$repo/build/aws-venv/bin/moto_server" -H 127.0.0.1 -p "$s3_port" \
+        >"$dir/logs/moto.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 50); do
+        curl -fsS -o /dev/null -X PUT "http://127.0.0.1:$s3_port/$bucket" 2>/dev/null && break
+        sleep 0.2
+    done
+    PATH="$(dirname "$egress_bin"):$PATH" EGRESS_CONFIG_FILE="$dir/egress.yaml" \
+        "$egress_bin" >"$dir/logs/egress.log" 2>&1 &
+    pids+=($!)
+fi
 "$lk_bin" --config "$dir/livekit.yaml" >"$dir/logs/livekit.log" 2>&1 &
 pids+=($!)
 "$nginx" -e stderr -c "$dir/nginx.conf" -g 'daemon off;' &
@@ -117,6 +156,19 @@ cat <<MSG
 MSG
 if [ "${ACME:-0}" = 1 ]; then
     acme_show
+fi
+if [ "$record" = 1 ]; then
+    cat <<MSG
+  Recording (RECORD=1): every track of every room, Opus to .ogg and VP8
+  to .webm, with a .json manifest each, uploaded by Egress when the track
+  ends to the S3 bucket "$bucket" on moto_server (http://127.0.0.1:$s3_port):
+
+    list   curl -s 'http://127.0.0.1:$s3_port/$bucket?list-type=2' | grep -o '<Key>[^<]*'
+    fetch  curl -s -o x.ogg 'http://127.0.0.1:$s3_port/$bucket/<key>'
+
+  Egress: $dir/egress.yaml, log $dir/logs/egress.log
+
+MSG
 fi
 
 # wait for the first of them to exit, then stop the other

@@ -3,12 +3,15 @@
 # the compatible runner in t/compat), the Node check of tokens with
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
 # livekit-server, Go participants, Chromium), reload under load (t/load)
-# the SSM suite against moto, the key-file corpus against livekit-server's
-# own YAML loader (t/keys), livekit-server's webhooks and the key-drift
-# probe (e2e/webhook.sh), certificates from a local ACME CA (e2e/acme.sh:
-# nginx's ACME module and pebble), and each libFuzzer harness briefly (5 s;
-# `make fuzz` runs them longer).
-# `scripts/test.sh nginx|load|node|e2e|webhook|aws|keys|acme|fuzz` runs one.
+# two livekit-server nodes on Redis behind the front door
+# (e2e/multinode.sh), recordings by Egress to a moto S3 bucket
+# (e2e/recording.sh), the SSM suite against moto, the key-file corpus
+# against livekit-server's own YAML loader (t/keys), livekit-server's
+# webhooks and the key-drift probe (e2e/webhook.sh), certificates from a
+# local ACME CA (e2e/acme.sh: nginx's ACME module and pebble), and each
+# libFuzzer harness briefly (5 s; `make fuzz` runs them longer).
+# `scripts/test.sh nginx|load|node|e2e|multinode|recording|webhook|aws|keys|acme|fuzz`
+# runs one.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +20,10 @@ cd "$repo"
 export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
 export TEST_NGINX_LOAD_MODULES=${TEST_NGINX_LOAD_MODULES:-$repo/build/ngx_http_livekit_token_module.so}
 export NGINX_BIN=$TEST_NGINX_BINARY
+# Go's module and build caches outside the clone, one for every suite that
+# builds Go (livekit-server, Egress, the e2e client), kept across clones
+go_cache=${XDG_CACHE_HOME:-$HOME/.cache}/ngx-livekit-token/go
+export GOMODCACHE=${GOMODCACHE:-$go_cache/mod} GOCACHE=${GOCACHE:-$go_cache/build}
 export LIVEKIT_MODULE=$TEST_NGINX_LOAD_MODULES
 
 what=${1:-all}
@@ -65,6 +72,14 @@ fi
 
 if [[ $what == all || $what == webhook ]]; then
     run "webhooks from livekit-server (e2e/webhook.sh)" e2e/webhook.sh
+fi
+
+if [[ $what == all || $what == multinode ]]; then
+    run "several livekit-server nodes on Redis (e2e/multinode.sh)" e2e/multinode.sh
+fi
+
+if [[ $what == all || $what == recording ]]; then
+    run "recording by configuration (e2e/recording.sh)" e2e/recording.sh
 fi
 
 if [[ $what == all || $what == aws ]]; then
