@@ -184,7 +184,7 @@ same_directives() {
     local e=(-e "")
     for tag in "$@"; do e+=(-e "s/^\(\s*\)#\[$tag\] \?/\1/"); done
     diff <(directives "$conf") \
-         <(sed "${e[@]}" "$repo/nginx.conf.example" \
+         <(sed "${e[@]}" "$repo/nginx.conf.example" | sed "${e[@]}" \
            | sed -e 's/^\(\s*\)#\[[a-z0-9-]*\] \?/\1#/' | directives /dev/stdin)
 }
 

@@ -64,7 +64,9 @@ fd_keys() {
 # two tags is on when both are.
 # Reads FD_* variables: MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT
 # INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT
-# LK_TCP_PORT ICETCP_PORT URL (LK2_PORT: the [node2] line, may be empty),
+# LK_TCP_PORT ICETCP_PORT URL (LK2_PORT: the [node2] line, may be empty;
+# TURN2_TERM_PORT LK2_TURN_TLS_PORT: [node2] with [turn443]; APP_PORT: the
+# application behind [webhook]),
 # and for acme: ACME_MODULE ACME_URI ACME_CA DNS_PORT.
 fd_render() {
     local out=$1; shift
@@ -81,7 +83,7 @@ fd_render() {
     for v in MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT \
              INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT \
              LK_TCP_PORT ICETCP_PORT URL ACME_MODULE ACME_URI ACME_CA \
-             DNS_PORT; do
+             DNS_PORT TURN2_TERM_PORT LK2_TURN_TLS_PORT APP_PORT; do
         local name=FD_$v
         local val=${!name:-}
         text=${text//@$v@/"$val"}

@@ -8,6 +8,7 @@
 //	client [flags] publish    a synthetic participant for the browser tests
 //	client [flags] agent      POST /token dispatching -agent: it joins and sends data
 //	client [flags] multinode  participants over two nodes, one killed (-nodes)
+//	client [flags] turnsni NAME=LO-HI...  TURN/TLS by SNI on :443 reaches NAME's node (-keys)
 //	client [flags] load URL   join -n participants to URL, print timings (bench)
 //
 // Each check prints "ok - ..." or "not ok - ..."; the exit status is the
@@ -91,8 +92,8 @@ func main() {
 		load(flag.Arg(1))
 		os.Exit(failed)
 	}
-	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish|agent|multinode|load")
+	if flag.NArg() != 1 && flag.Arg(0) != "turnsni" {
+		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish|agent|multinode|turnsni|load")
 		os.Exit(2)
 	}
 	if *flagVerbose {
@@ -122,6 +123,8 @@ func main() {
 		agent(door, room)
 	case "multinode":
 		multinode(door, room)
+	case "turnsni":
+		turnSNI(door, flag.Args()[1:])
 	default:
 		fmt.Fprintln(os.Stderr, "client: unknown command", flag.Arg(0))
 		os.Exit(2)
