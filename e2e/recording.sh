@@ -12,6 +12,12 @@
 #     bucket then holds one Opus/OGG file and one VP8/WebM file per
 #     participant, each with Egress's JSON manifest, whose codec and
 #     duration ffprobe confirms;
+#   - livekit-server's webhooks (webhook.urls: the example's [webhook]
+#     location, over TLS) reach the application behind the front door
+#     (t/node/webhook-app.mjs): egress_started, egress_updated and
+#     egress_ended of every track egress, verified by livekit_webhook and
+#     again by livekit-server-sdk's WebhookReceiver, each egress_ended
+#     naming a file that is in the bucket; the status page counts them;
 #   - no log line holds a token or the bucket's secret.
 #
 #   E2E_PORT_BASE=24400   ports used: base+150 .. base+199
@@ -30,7 +36,7 @@ cd "$repo"
 off=$(( ${E2E_PORT_BASE:-24400} + 150 ))
 HTTP_PORT=$off HTTPS_PORT=$((off + 1)) LK=$((off + 10))
 redis_port=$((off + 30)) moto_port=$((off + 31)) egress_health=$((off + 32))
-egress_template=$((off + 33))
+egress_template=$((off + 33)) app_port=$((off + 34))
 seconds=${E2E_REC_SECONDS:-12}
 bucket=consultations
 
@@ -38,7 +44,7 @@ echo "# recording: front door on 127.0.0.1:$HTTPS_PORT, node :$LK, Redis :$redis
 rm -rf "$run"
 mkdir -p "$run/logs" "$run/bucket"
 ports_free $HTTP_PORT $HTTPS_PORT $LK $((LK + 1)) $((LK + 2)) $redis_port $moto_port \
-    $egress_health $egress_template || { summary; exit 1; }
+    $egress_health $egress_template $app_port || { summary; exit 1; }
 
 # ---- builds --------------------------------------------------------------------
 [ -f "$module" ] || { notok "module $module is not built (make module)"; summary; exit 1; }
@@ -62,14 +68,19 @@ build_client || { notok "e2e client build"; summary; exit 1; }
 scripts/ssm-deps.sh >"$run/venv.log" 2>&1 \
     || { cat "$run/venv.log" >&2; notok "moto venv (scripts/ssm-deps.sh)"; summary; exit 1; }
 py=$repo/build/aws-venv/bin/python
+fd_npm_ci t/node >"$run/npm-node.log" 2>&1 \
+    || { cat "$run/npm-node.log" >&2; notok "t/node packages (npm ci)"; summary; exit 1; }
 for t in ffprobe redis-server; do
     command -v $t >/dev/null || { notok "$t is not installed (scripts/egress.sh deps)"; summary; exit 1; }
 done
 note "prepared in $(( $(date +%s) - started ))s"
 
 fd_ca "$run/ca"
-fd_cert "$run/ca" "$run/certs/meet" "$domain"
+# livekit-server posts its webhooks to https://127.0.0.1:port (no DNS here)
+fd_cert "$run/ca" "$run/certs/meet" "$domain" IP:127.0.0.1
 fd_keys "$run/keys.yaml"
+api_key=$(awk -F': *' 'NF == 2 { print $1; exit }' "$run/keys.yaml")
+api_secret=$(awk -F': *' 'NF == 2 { print $2; exit }' "$run/keys.yaml")
 # the bucket's credentials: made up here, known to moto and Egress only
 s3_key=AKIA$(openssl rand -hex 8 | tr a-f A-F) s3_secret=$(openssl rand -hex 20)
 
@@ -86,7 +97,13 @@ check "moto_server (S3) up on :$moto_port" wait_http "http://127.0.0.1:$moto_por
 check "bucket $bucket created" s3 "s3.create_bucket(Bucket=bucket)"
 check "redis-server up on 127.0.0.1:$redis_port" start_redis "$redis_port"
 node_config "$run/node.yaml" node "$LK"
-check "livekit-server v1.13.5 (Redis) up on :$LK" start_node node "$run/node.yaml" "$LK"
+# its webhooks go to the front door's [webhook] location, over TLS with
+# the test CA
+printf 'webhook:\n  api_key: %s\n  urls:\n    - https://127.0.0.1:%s/livekit/webhook\n' \
+    "$api_key" "$HTTPS_PORT" >>"$run/node.yaml"
+SSL_CERT_FILE=$run/ca/ca.pem \
+    check "livekit-server v1.13.5 (Redis, webhooks to the front door) up on :$LK" \
+    start_node node "$run/node.yaml" "$LK"
 
 scripts/egress.sh config "$run/egress.yaml" KEY_FILE="$run/keys.yaml" \
     WS_URL="ws://127.0.0.1:$LK" REDIS="127.0.0.1:$redis_port" HEALTH_PORT="$egress_health" \
@@ -105,15 +122,20 @@ export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs 
        FD_HTTPS_PORT=$HTTPS_PORT FD_URL=wss://$domain:$HTTPS_PORT \
        FD_LK_PORT=$LK FD_LK2_PORT= FD_INTERNAL_HTTPS_PORT=$((off + 2)) \
        FD_TURN_TERM_PORT=$((off + 3)) FD_LK_TURN_TLS_PORT=$((off + 4)) \
-       FD_LK_TCP_PORT=$((LK + 1)) FD_ICETCP_PORT=$((off + 5))
-fd_render "$run/nginx.conf" record
+       FD_LK_TCP_PORT=$((LK + 1)) FD_ICETCP_PORT=$((off + 5)) FD_APP_PORT=$app_port
+fd_render "$run/nginx.conf" record webhook
 if ! start_nginx "$run/nginx.conf"; then
-    notok "nginx -t and start with the rendered nginx.conf.example [record]"
+    notok "nginx -t and start with the rendered nginx.conf.example [record] [webhook]"
     summary; exit 1
 fi
-ok "nginx runs nginx.conf.example with [record] on 127.0.0.1:$HTTPS_PORT"
-check "the rendered config has the example's directives with [record], no more, no fewer" \
-    same_directives "$run/nginx.conf" record
+ok "nginx runs nginx.conf.example with [record] [webhook] on 127.0.0.1:$HTTPS_PORT"
+check "the rendered config has the example's directives with [record] [webhook], no more, no fewer" \
+    same_directives "$run/nginx.conf" record webhook
+# the application behind /livekit/webhook: verifies again, records each
+spawn "$run/logs/webhook-app.log" node t/node/webhook-app.mjs "$app_port" \
+    "$run/received.jsonl" "$api_key" "$api_secret"
+check "the webhook application (WebhookReceiver) listens on :$app_port" \
+    wait_log "$run/logs/webhook-app.log" "webhook app on $app_port" 20
 
 door=https://$domain:$HTTPS_PORT
 curlr=(curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$HTTPS_PORT:127.0.0.1")
@@ -220,10 +242,75 @@ check "each manifest names the room, its track and its one file, all four files 
     test -n "$manifests" -a "$manifests " = "$media"
 check "Egress is still running after the recordings" kill -0 "$egress_pid"
 
+# ---- webhooks: livekit-server's egress events, through the front door -------------
+# received.jsonl: one line per POST the application got (webhook-app.mjs)
+webhooks() { # python code with recs = the application's records
+    "$py" -c "
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+$1" "$run/received.jsonl" "${@:2}" 2>/dev/null
+}
+for ((i = 0; i < 60; i++)); do
+    [ "$(webhooks 'print(sum(r.get("event") == "egress_ended" for r in recs))')" = 4 ] && break
+    sleep 1
+done
+note "the application received: $(webhooks 'print(" ".join(r.get("event") or "BAD:" + r.get("error", "") for r in recs))')"
+check "every webhook that reached the application verifies again with WebhookReceiver" \
+    webhooks 'sys.exit(not recs or not all(r["ok"] for r in recs))'
+# per egress: started first, ended last, ended with the file in the bucket
+egress=$(webhooks '
+room = sys.argv[2]
+seen = {}
+for r in recs:
+    info = json.loads(r["body"]).get("egressInfo")
+    if r["ok"] and info and info.get("roomName") == room:
+        seen.setdefault(info["egressId"], []).append((r["event"], info))
+files = []
+for eid, evs in seen.items():
+    names = [e for e, _ in evs]
+    end = evs[-1][1]
+    if names[0] != "egress_started" or names[-1] != "egress_ended" \
+            or names.count("egress_ended") != 1 \
+            or end.get("status") != "EGRESS_COMPLETE":
+        print("BAD", eid, names, end.get("status"), end.get("error", ""))
+        continue
+    files += [f.get("filename", "") for f in end.get("fileResults", [])]
+print(" ".join(sorted(files)))' "$room")
+check "egress_started first and egress_ended (EGRESS_COMPLETE) last for each track egress, naming the four files in the bucket" \
+    test -n "$egress" -a "$egress " = "$media"
+check "egress events only for track egresses (each egressInfo has a track request)" \
+    webhooks 'sys.exit(not all("track" in json.loads(r["body"])["egressInfo"] for r in recs
+                               if r["ok"] and r["event"].startswith("egress_")))'
+check "the application got \$livekit_webhook_event as X-LiveKit-Event for each egress event" \
+    webhooks 'e = [r for r in recs if r.get("event", "").startswith("egress_")]
+sys.exit(not e or any(r["eventHeader"] != r["event"] for r in e))'
+check "the bodies reached the application as application/webhook+json" \
+    webhooks 'sys.exit(not recs or any(r["contentType"] != "application/webhook+json" for r in recs))'
+# a real egress_ended's Authorization on a body that says it failed
+ended=$(webhooks '
+r = [r for r in recs if r.get("event") == "egress_ended"][-1]
+print(r["auth"]); print(r["body"].replace("EGRESS_COMPLETE", "EGRESS_FAILED", 1))')
+before=$(webhooks 'print(len(recs))')
+code=$("${curlr[@]}" -o "$run/forged.json" -w '%{http_code}' \
+    -H 'Content-Type: application/webhook+json' -H "Authorization: $(sed -n 1p <<<"$ended")" \
+    --data-binary "$(sed -n '2,$p' <<<"$ended")" "$door/livekit/webhook")
+check "an egress_ended altered to EGRESS_FAILED under its real Authorization: 401 webhook_body_mismatch ($code)" \
+    grep -q '"error":"webhook_body_mismatch"' "$run/forged.json"
+check "and it never reached the application" test "$(webhooks 'print(len(recs))')" = "$before"
+got=$(webhooks 'print(len(recs))')
+verified=$("${curlr[@]}" "$door/livekit/status?format=prometheus" \
+           | sed -n 's/^livekit_token_webhooks_verified_total //p')
+check "livekit_token_webhooks_verified_total counts every webhook the application got ($verified, $got)" \
+    test -n "$verified" -a "$verified" = "$got"
+
 # ---- logs -------------------------------------------------------------------------------
 kill -QUIT "$(cat "$run/nginx.pid")" 2>/dev/null
 for ((i = 0; i < 50; i++)); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
 check "access log holds no access_token and no JWT" no_tokens "$run/logs/access.log"
+# livekit-server posts over HTTP/2
+posts=$(grep -cE '"POST /livekit/webhook HTTP/[0-9.]+" 200 .* us="200"' "$run/logs/access.log")
+check "access log: each webhook a POST to /livekit/webhook answered 200 by the application ($posts)" \
+    test "$posts" = "$got"
 check "error log holds no access_token and no JWT" no_tokens "$run/logs/error.log"
 check "no log line holds the bucket's secret" \
     bash -c '! grep -rqF -- "$1" "$2"' _ "$s3_secret" "$run/logs"
