@@ -9,11 +9,17 @@
 # (ws://) and once through the front door (wss://, TLS, the /rtc proxy),
 # alternating for BENCH_FD_ROUNDS rounds.  Per run: join latency p50/p99,
 # the nginx worker's CPU time during the joins and during a hold of
-# BENCH_FD_HOLD seconds, after a warm-up of 10 joins each way.  Report: the door/straight ratios of the medians,
-# nginx CPU per participant, and how many participants the one worker held.
+# BENCH_FD_HOLD seconds, after a warm-up of 10 joins each way.  Then a
+# bounded ramp through the front door only: BENCH_FD_RAMP participants at
+# once, step by step, each step held 5 s while the worker's open file
+# descriptors are sampled; it stops at the first step with a failed join,
+# or when BENCH_FD_RAMP_BUDGET seconds are spent.  Report: the door/straight
+# ratios of the medians, nginx CPU per participant, and the most
+# participants the one worker held (the ramp's largest clean step).
 #
 #   BENCH_FD_N [100]  BENCH_FD_ROUNDS [3]  BENCH_FD_HOLD [10s]
-#   (BENCH_QUICK=1: 20, 1, 3s)
+#   BENCH_FD_RAMP ["200 400 800 1000 1200 1600 2100"]  BENCH_FD_RAMP_BUDGET [900]
+#   (BENCH_QUICK=1: 20, 1, 3s, no ramp)
 #   BENCH_FD_CONCURRENCY [8]  BENCH_FD_PORT_BASE [24700] (base .. base+29)
 #   BENCH_RESULTS [bench/results]
 set -uo pipefail
@@ -46,6 +52,7 @@ fd_keys "$run/keys.yaml"
 scripts/livekit-server.sh config "$run/livekit.yaml" KEY_FILE="$run/keys.yaml" \
     PORT="$LK" TCP_PORT=$((LK + 1)) UDP_PORT=$((LK + 2)) LOG_LEVEL=warn
 spawn "$run/logs/livekit.log" "$lk_bin" --config "$run/livekit.yaml"
+lk_pid=$spawned
 wait_http "http://127.0.0.1:$LK/" 30 || { echo "livekit-server did not start" >&2; exit 1; }
 
 export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs \
@@ -80,12 +87,73 @@ for ((r = 1; r <= rounds; r++)); do
     done
 done
 
+# ---- bounded ramp: the most participants one worker holds -------------------
+# loopback only; bounded in count (the steps) and in time (the budget, and
+# each step's client killed when it would outlast it)
+ramp=${BENCH_FD_RAMP-200 400 800 1000 1200 1600 2100} budget=${BENCH_FD_RAMP_BUDGET:-900}
+[ "${BENCH_QUICK:-0}" = 1 ] && ramp=
+: >"$run/ramp.jsonl"
+fd_idle=$(find "/proc/$worker/fd" -mindepth 1 2>/dev/null | wc -l)
+# CPU seconds of a whole process, all its threads (utime + stime)
+hz=$(getconf CLK_TCK)
+cpu_s() { awk -v hz="$hz" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
+              "/proc/$1/stat" 2>/dev/null || echo 0; }
+t0=$(date +%s)
+for step in $ramp; do
+    left=$((budget - ($(date +%s) - t0)))
+    if ((left < 30)); then
+        echo "# ramp: ${budget}s budget spent, not trying $step"
+        break
+    fi
+    # the worker's open descriptors, highest seen, every 0.2 s
+    ( m=0
+      while :; do
+          c=$(find "/proc/$worker/fd" -mindepth 1 2>/dev/null | wc -l)
+          ((c > m)) && { m=$c; echo "$m" >"$run/fdmax-$step"; }
+          sleep 0.2
+      done ) &
+    sampler=$!
+    # where the machine's CPU went during the step: nginx's worker and
+    # livekit-server (the load generator has the rest)
+    w0=$(cpu_s "$worker") l0=$(cpu_s "$lk_pid") s0=$(date +%s.%N)
+    timeout "$left" "${client[@]}" -n "$step" -hold 5s -mode ramp load \
+        "wss://$domain:$HTTPS_PORT" >"$run/out-ramp-$step.txt" 2>&1
+    kill "$sampler" 2>/dev/null
+    wait "$sampler" 2>/dev/null
+    cpu=$(awk -v w0="$w0" -v w1="$(cpu_s "$worker")" -v l0="$l0" -v l1="$(cpu_s "$lk_pid")" \
+          -v s0="$s0" -v s1="$(date +%s.%N)" 'BEGIN {
+              t = s1 - s0; printf "\"wall_s\":%.1f,\"nginx_cpu_pct\":%.1f,\"lk_cpu_pct\":%.1f", \
+              t, (w1 - w0) * 100 / t, (l1 - l0) * 100 / t }')
+    fds="\"fd_max\":$(cat "$run/fdmax-$step" 2>/dev/null || echo 0),\"fd_idle\":$fd_idle,$cpu"
+    line=$(grep -m1 '^{' "$run/out-ramp-$step.txt")
+    if [ -z "$line" ]; then
+        echo "# ramp: $step participants: no result (the client was stopped after ${left}s)"
+        echo "{$fds,\"mode\":\"ramp\",\"n\":$step,\"joined\":0,\"failed\":$step,\"timed_out\":$left}" \
+            >>"$run/ramp.jsonl"
+        break
+    fi
+    echo "${line/#\{/{$fds,}" >>"$run/ramp.jsonl"
+    grep -q '"failed":0,' <<<"$line" || break
+    sleep 5   # let livekit-server close the rooms
+done
+limits=$(grep -cE 'worker_connections are not enough|Too many open files' \
+         "$run/logs/error.log" 2>/dev/null)
+# the WebSockets nginx passed on: livekit-server's 101, or anything else
+rtc101=$(grep -cE '"GET /rtc[^"]* HTTP/1.1" 101 ' "$run/logs/access.log")
+rtcother=$(grep -E '"GET /rtc[^"]* HTTP/1.1" ' "$run/logs/access.log" \
+           | grep -vE '"GET /rtc[^"]* HTTP/1.1" 101 ' | awk '{ print $9 }' | sort | uniq -c \
+           | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 python3 - "$run/runs.jsonl" "$wc_conf" "$nofile" "$hold" "$(nproc)" \
-    "$(uptime | sed 's/.*average: //')" >"$results/frontdoor-$stamp.md" <<'PY'
+    "$(uptime | sed 's/.*average: //')" "$run/ramp.jsonl" "${limits:-0}" \
+    "$budget" "$rtc101" "${rtcother:-none}" >"$results/frontdoor-$stamp.md" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 wc, nofile, hold, ncpu, load = sys.argv[2:7]
+ramp = [json.loads(l) for l in open(sys.argv[7]) if l.strip()]
+limits, budget = int(sys.argv[8]), sys.argv[9]
+rtc101, rtcother = sys.argv[10], sys.argv[11]
 med = lambda xs: statistics.median(xs) if xs else float('nan')
 by = {m: [r for r in runs if r['mode'] == m] for m in ('straight', 'door')}
 print('# Front door cost: LiveKit joins straight vs through nginx\n')
@@ -113,10 +181,38 @@ holdp = med([r['cpu_hold_s'] / r['hold_s'] * 100 / max(r['joined'], 1) for r in 
 print(f'* nginx worker CPU (schedstat) per participant: **{joins:.3f} ms** per join (TLS handshake, '
       f'upgrade, proxying the join), **{holdp:.4f} %** of a core per connected participant '
       f'while connected (signalling only: media never crosses nginx)')
-held = max([r['joined'] for r in d if r['failed'] == 0] or [0])
-print(f'* one worker held **{held}** participants at once in this run with no failed join '
-      f'(the most tried here); the bound is min(worker_connections, worker_rlimit_nofile) / 2 '
-      f'= {min(int(wc), int(nofile)) // 2} (two connections each: client and upstream)')
+bound = min(int(wc), int(nofile)) // 2
+clean = [r for r in ramp if r['failed'] == 0]
+if ramp:
+    print(f'* bounded ramp through the front door (steps '
+          f"{', '.join(str(r['n']) for r in ramp)}, budget {budget} s, each held 5 s):")
+    for r in ramp:
+        fd = r.get('fd_max', 0) - r.get('fd_idle', 0)
+        err = '; '.join(sorted(set(r.get('errors') or []))[:3])
+        cpu = (f", {r['wall_s']:.0f} s: nginx worker {r['nginx_cpu_pct']:.0f} % of a core, "
+               f"livekit-server {r['lk_cpu_pct']:.0f} %" if 'wall_s' in r else '')
+        if r.get('timed_out'):
+            print(f"  * {r['n']}: not all joined within the budget (client stopped after "
+                  f"{r['timed_out']} s); the worker reached +{fd} descriptors, "
+                  f"about {fd // 2} participants at once{cpu}")
+            continue
+        print(f"  * {r['n']}: {r['joined']} joined, {r['failed']} failed"
+              + (f", p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms" if r.get('joined') else '')
+              + (f', worker descriptors +{fd} at most ({fd / max(r["joined"], 1):.2f} per participant)'
+                 if r.get('fd_max') else '')
+              + cpu + (f' ({err})' if err else ''))
+    print(f'  * nginx error log: {limits} "worker_connections are not enough" / '
+          f'"Too many open files" lines; access log, the whole run: {rtc101} /rtc '
+          f'WebSockets upgraded by livekit-server (101), other statuses: {rtcother}')
+held = max([r['joined'] for r in clean] + [r['joined'] for r in d if r['failed'] == 0] or [0])
+first_bad = next((r for r in ramp if r['failed']), None)
+why = (f"the ramp's next step ({first_bad['n']}) did not finish within the budget"
+       if first_bad and first_bad.get('timed_out')
+       else f"the ramp's next step ({first_bad['n']}) had failed joins" if first_bad
+       else 'the largest step tried' if ramp else 'the most tried here, no ramp')
+print(f'* one worker held **{held}** participants at once with no failed join ({why}); '
+      f'the configured bound is min(worker_connections, worker_rlimit_nofile) / 2 '
+      f'= {bound} (two connections each: client and upstream)')
 fails = sum(r['failed'] for r in runs)
 print(f'* failed joins: {fails}')
 PY
