@@ -1,9 +1,18 @@
 # ngx_http_livekit_token_module
 #
 #   make deps     install what is missing (Debian packages, pinned npm packages)
-#   make module   build build/ngx_http_livekit_token_module.so
-#                 (NGINX_SRC=/path/to/nginx-x.y.z: against upstream, --with-compat)
-#   make test     deps + module + every suite
+#   make module   build build/ngx_http_livekit_token_module.so (Debian nginx)
+#                 NGINX=/usr/sbin/nginx NGINX_SRC=<tree|tarball>: against the
+#                 installed nginx, with its `nginx -V` arguments; prints the
+#                 load_module line; the .so is in build/nginx-x.y.z/
+#                 (NGINX_SRC alone: upstream, --with-compat)
+#   make test     deps + module + every suite below (scripts/test.sh), then
+#                 `suites: N passed, N failed`
+#   make test-nginx | test-load | test-node | e2e | test-aws | test-fuzz
+#                 one suite of `make test`
+#   make test-matrix   t/*.t and the TokenVerifier check against every nginx
+#                 version in scripts/test-matrix.sh (binaries cached in
+#                 ~/.cache/ngx-livekit-token/matrix)
 #   make run      deps + module + the whole front door: https://localhost:8443
 #                 (PORT=), livekit-server, demo page; Ctrl-C stops it
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
@@ -19,18 +28,26 @@ MODULE  := build/ngx_http_livekit_token_module.so
 NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
-.PHONY: all deps module test test-nginx test-node e2e run docker bench clean \
-        test-valgrind test-asan fuzz
+.PHONY: all deps module test test-nginx test-node test-aws test-load \
+        test-fuzz test-matrix e2e run docker bench clean \
+        test-valgrind test-asan fuzz FORCE
 
 all: module
 
 deps:
 	@scripts/deps.sh
 
+# against another nginx (NGINX_SRC=), the script decides what to rebuild
+ifdef NGINX_SRC
+module: FORCE
+	@NGINX='$(if $(filter command line environment,$(origin NGINX)),$(NGINX))' \
+	    NGINX_SRC='$(NGINX_SRC)' scripts/build-module.sh
+else
 module: $(MODULE)
+endif
 
-$(MODULE): $(SRCS) scripts/build-module.sh
-	@scripts/build-module.sh
+$(MODULE): $(SRCS) scripts/build-module.sh scripts/lib.sh
+	@NGINX= scripts/build-module.sh
 
 test: deps module
 	@scripts/test.sh
@@ -41,8 +58,20 @@ test-nginx: module
 test-node: module
 	@scripts/test.sh node
 
+test-aws: module
+	@scripts/test.sh aws
+
+test-load: module
+	@scripts/test.sh load
+
+test-fuzz: deps
+	@scripts/test.sh fuzz
+
 e2e: deps module
 	@scripts/test.sh e2e
+
+test-matrix: deps module
+	@scripts/test-matrix.sh
 
 run: deps module
 	@scripts/run.sh
@@ -65,6 +94,8 @@ docker:
 	else \
 	    echo "make docker: no Docker engine here (docker info failed): skipped"; \
 	fi
+
+FORCE:
 
 clean:
 	rm -rf build t/servroot

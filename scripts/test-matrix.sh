@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The version matrix: for each nginx below, an nginx binary, the module
+# built against it the way a user would build it (scripts/build-module.sh
+# with NGINX=<that binary> NGINX_SRC=<its source>: its `nginx -V` gives the
+# arguments), then every t/*.t and the TokenVerifier check
+# (t/node/verify-tokens.mjs) against that binary.  One line per version,
+# `nginx 1.31.4: N passed, N failed`, then `N passed, N failed` alone.
+#
+#   scripts/test-matrix.sh                 every version
+#   MATRIX="1.26.3 angie" scripts/test-matrix.sh
+#                                          the versions whose name contains
+#                                          one of the words
+#
+# Sources: NGINX_SOURCES (default ../shared/nginx-src beside the clone),
+# release tarballs or trees named as nginx.org names them.  nginx binaries
+# are cached in ~/.cache/ngx-livekit-token/matrix (scripts/build-nginx.sh);
+# the module is rebuilt incrementally in build/matrix/<version>.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+LOG_NAME=test-matrix
+cd "$repo"
+
+# name           source                 configure arguments (scripts/matrix/)
+matrix=(
+  "nginx-1.22.1  debian                 -"
+  "nginx-1.24.0  nginx-1.24.0.tar.gz    amazon-linux-2023"
+  "nginx-1.26.3  nginx-1.26.3.tar.gz    upstream"
+  "nginx-1.28.3  nginx-1.28.3.tar.gz    upstream"
+  "nginx-1.30.4  nginx-1.30.4.tar.gz    official-image"
+  "nginx-1.31.4  nginx-1.31.4.tar.gz    upstream"
+  "angie-1.12.1  angie-1.12.1.tar.gz    upstream"
+)
+
+sources=${NGINX_SOURCES:-$repo/../shared/nginx-src}
+export TEST_NGINX_PORT=${TEST_NGINX_PORT:-$(free_port 1984)}
+inc=()
+perl -MTest::Nginx::Socket -e1 2>/dev/null || inc=(-I t/compat)
+
+total_passed=0
+total_failed=0
+lines=()
+
+# count TEXT: "P F" from the last `N passed, N failed` line of TEXT, or
+# "0 1" when there is none (the suite died before its summary)
+count() {
+    local l
+    l=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$1" | tail -n 1)
+    if [ -n "$l" ]; then
+        sed -E 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/' <<<"$l"
+    else
+        echo "0 1"
+    fi
+}
+
+# build NAME SOURCE ARGS: set bin and so for one version, or return 1
+build() {
+    local dir=build/matrix/$1 src
+    if [ "$2" = debian ]; then
+        bin=/usr/sbin/nginx
+        so=$repo/build/ngx_http_livekit_token_module.so
+        NGINX=$bin scripts/build-module.sh >/dev/null
+        return
+    fi
+    src=$sources/$2
+    [ -e "$src" ] || { log "$1: no source $src (set NGINX_SOURCES)"; return 1; }
+    bin=$(scripts/build-nginx.sh "$src" "scripts/matrix/$3.args") || return 1
+    so=$repo/$dir/ngx_http_livekit_token_module.so
+    NGINX=$bin NGINX_SRC=$src BUILD_DIR=$dir scripts/build-module.sh
+}
+
+# run_one NAME SOURCE ARGS: print "P F" for one version
+run_one() {
+    local bin so out p f np nf
+    log "$1: build"
+    if ! build "$@" >&2; then
+        echo "0 1"
+        return
+    fi
+    log "$1: t/*.t with $bin"
+    out=$(TEST_NGINX_BINARY=$bin TEST_NGINX_LOAD_MODULES=$so \
+          scripts/prove-count.pl "${inc[@]}" t/*.t 2>&1)
+    grep -vE '^(WARNING|nginx: \[)' <<<"$out" >&2
+    read -r p f < <(count "$out")
+    log "$1: TokenVerifier"
+    out=$(NGINX_BIN=$bin LIVEKIT_MODULE=$so node t/node/verify-tokens.mjs 2>&1)
+    grep -E '^(not ok|#|Bail)' <<<"$out" >&2
+    read -r np nf < <(count "$out")
+    echo "$((p + np)) $((f + nf))"
+}
+
+for entry in "${matrix[@]}"; do
+    read -r name source args <<<"$entry"
+    if [ -n "${MATRIX:-}" ]; then
+        hit=
+        for w in $MATRIX; do [[ $name == *"$w"* ]] && hit=1; done
+        [ -n "$hit" ] || continue
+    fi
+    start=$SECONDS
+    read -r p f < <(run_one "$name" "$source" "$args")
+    line="${name%%-*} ${name#*-}: $p passed, $f failed"
+    log "$line ($((SECONDS - start)) s)"
+    lines+=("$line")
+    total_passed=$((total_passed + p))
+    total_failed=$((total_failed + f))
+done
+
+echo
+printf '%s\n' "${lines[@]}"
+echo "$total_passed passed, $total_failed failed"
+((total_failed == 0))
