@@ -8,7 +8,8 @@
 #                 (NGINX_SRC alone: upstream, --with-compat)
 #   make test     deps + module + every suite below (scripts/test.sh), then
 #                 `suites: N passed, N failed`
-#   make test-nginx | test-load | test-node | e2e | test-aws | test-fuzz
+#   make test-nginx | test-build | test-load | test-node | e2e | test-aws |
+#   make test-fuzz
 #                 one suite of `make test`
 #   make test-matrix   t/*.t and the TokenVerifier check against every nginx
 #                 version in scripts/test-matrix.sh (binaries cached in
@@ -16,6 +17,10 @@
 #   make run      deps + module + the whole front door: https://localhost:8443
 #                 (PORT=), livekit-server, demo page; Ctrl-C stops it
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
+#   make deb      build/deb/libnginx-mod-http-livekit-token_*.deb (debian/,
+#                 dpkg-buildpackage with nginx-dev's dh-sequence-nginx)
+#   make test-deb install it into the system nginx, nginx -t, serve a token,
+#                 purge, check nothing is left (t/deb/run.sh)
 #   make docker   docker/Dockerfile, where `docker info` works
 #   make test-valgrind   t/*.t under valgrind (Test::Nginx's valgrind mode)
 #   make test-asan       t/*.t with the module built with ASan + UBSan
@@ -29,7 +34,8 @@ NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node test-aws test-load \
-        test-fuzz test-matrix e2e run docker bench clean \
+        test-fuzz test-build test-matrix test-deb deb e2e run docker bench \
+        clean \
         test-valgrind test-asan fuzz FORCE
 
 all: module
@@ -61,6 +67,9 @@ test-node: module
 test-aws: module
 	@scripts/test.sh aws
 
+test-build:
+	@scripts/test.sh build
+
 test-load: module
 	@scripts/test.sh load
 
@@ -72,6 +81,12 @@ e2e: deps module
 
 test-matrix: deps module
 	@scripts/test-matrix.sh
+
+deb:
+	@scripts/deb.sh
+
+test-deb: deb
+	@scripts/test.sh deb
 
 run: deps module
 	@scripts/run.sh

@@ -27,9 +27,11 @@ so=ngx_http_livekit_token_module.so
 modules_path=
 
 # installed_flags BINARY TREE: fill flags[] from BINARY's `nginx -V`, after
-# checking that TREE is the same version
+# checking that TREE is the same version.  nginx's ./configure evaluates
+# some arguments (--with-cc-opt) in a shell, so an argument with a shell
+# character is refused, not passed on.
 installed_flags() {
-    local v have want a
+    local v have want a args
     v=$(nginx_v "$1") || die "$1 -V failed: is NGINX an nginx binary?"
     have=$(nginx_v_version "$v") || die "$1 -V: no version in its output"
     want=$(tree_version "$2") || die "$2: no nginx version in src/core"
@@ -38,8 +40,15 @@ installed_flags() {
             "a module loads only into the version it was built against;" \
             "use the $have source (nginx.org/download/$have.tar.gz)"
     fi
+    args=$(nginx_v_args "$v") && [ -n "$args" ] \
+        || die "$1 -V: cannot split its configure arguments" \
+               "(no configure arguments, or unbalanced quotes)"
     flags=()
     while IFS= read -r a; do
+        if [[ $a == *[^A-Za-z0-9\ _./,=+:@%~-]* ]]; then
+            die "$1 -V: refusing a configure argument with shell characters:" \
+                "$(printf '%q' "$a")"
+        fi
         case $a in
             # other dynamic modules and third-party modules are not needed
             # (and often not buildable here) to build this one
@@ -52,7 +61,7 @@ installed_flags() {
                         flags+=("$a") ;;
             *) flags+=("$a") ;;
         esac
-    done < <(nginx_v_args "$v")
+    done <<<"$args"
     [ -n "$modules_path" ] || modules_path=/usr/local/nginx/modules
     case " ${flags[*]} " in
         *" --with-compat "*) ;;

@@ -46,7 +46,8 @@ apt_missing() {
 }
 
 # apt_install PKG...: install those of PKG that are missing (apt-get update
-# only when a first try does not find them); as root or through sudo
+# only when a first try does not find them); as root or through sudo; apt's
+# output goes to stderr
 apt_install() {
     local missing sudo=
     mapfile -t missing < <(apt_missing "$@")
@@ -54,10 +55,12 @@ apt_install() {
     log "installing ${missing[*]}"
     [ "$(id -u)" = 0 ] || sudo=sudo
     export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
-        || { $sudo apt-get update -q \
-             && $sudo apt-get install -y -q --no-install-recommends \
-                    "${missing[@]}"; }
+    {
+        $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
+            || { $sudo apt-get update -q \
+                 && $sudo apt-get install -y -q --no-install-recommends \
+                        "${missing[@]}"; }
+    } >&2
 }
 
 # nginx_v BINARY: its `nginx -V` (stderr), or fail
@@ -69,10 +72,10 @@ nginx_v() {
 # text (Angie prints "Angie version: Angie/x" before its nginx line)
 nginx_v_version() {
     local v
-    v=$(sed -n 's|^Angie version: Angie/\([0-9.]*\).*|angie-\1|p' <<<"$1" \
+    v=$(sed -n 's|^Angie version: Angie/\([0-9][0-9.]*\).*|angie-\1|p' <<<"$1" \
         | head -n 1)
     [ -n "$v" ] || v=$(sed -n \
-        's|^nginx version: [a-z]*/\([0-9.]*\).*|nginx-\1|p' <<<"$1" \
+        's|^nginx version: [a-z]*/\([0-9][0-9.]*\).*|nginx-\1|p' <<<"$1" \
         | head -n 1)
     [ -n "$v" ] && echo "$v"
 }

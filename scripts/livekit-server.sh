@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real livekit-server for `make run` and e2e/, built from the Go module
-# proxy into build/bin/livekit-server (once; about 2 minutes on 2 cores).
+# proxy into ~/.cache/ngx-livekit-token/livekit-server/<version>/ (once per
+# machine; about 2 minutes on 2 cores), so a fresh clone reuses it.
 #
 #   scripts/livekit-server.sh build                 build if missing, print the path
 #   scripts/livekit-server.sh config OUT [VAR=VAL]  write a YAML config (below)
@@ -13,17 +14,17 @@
 # DEV [false], TURN_DOMAIN [empty: no TURN], TURN_TLS_PORT [5349],
 # TURN_UDP_PORT [3478], TURN_RELAY [30000-30100], LOG_LEVEL [info].
 #
-# The Go module cache and build cache live under build/go, so `make clean`
-# removes them and nothing is left in $HOME.
+# The Go module cache and build cache live under ~/.cache/ngx-livekit-token/go
+# (scripts/lib.sh: $cache), shared with e2e/'s Go client.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
 version=${LIVEKIT_SERVER_VERSION:-v1.13.5}
-bin=${LIVEKIT_SERVER_BIN:-$repo/build/bin/livekit-server}
+bin=${LIVEKIT_SERVER_BIN:-$cache/livekit-server/$version/livekit-server}
 
 go_env() {
-    export GOMODCACHE=${GOMODCACHE:-$repo/build/go/mod}
-    export GOCACHE=${GOCACHE:-$repo/build/go/cache}
+    export GOMODCACHE=${GOMODCACHE:-$cache/go/mod}
+    export GOCACHE=${GOCACHE:-$cache/go/cache}
     export GOFLAGS="${GOFLAGS:-} -modcacherw -buildvcs=false"
     export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 }
@@ -36,17 +37,18 @@ build() {
     command -v go >/dev/null || { echo "livekit-server: go is not installed" >&2; exit 1; }
     go_env
     local tmp
-    tmp=$(mktemp -d "$repo/build/.lk-bin.XXXXXX")
+    mkdir -p "$(dirname "$bin")"
+    tmp=$(mktemp -d "$(dirname "$bin")/.lk-bin.XXXXXX")
     echo "livekit-server: building $version (first time only, a few minutes)" >&2
     if ! GOBIN=$tmp go install "github.com/livekit/livekit-server/cmd/server@$version" \
-            >"$repo/build/livekit-server-build.log" 2>&1; then
-        tail -n 20 "$repo/build/livekit-server-build.log" >&2
+            >"$tmp.log" 2>&1; then
+        tail -n 20 "$tmp.log" >&2
+        rm -f "$tmp.log"
         rm -rf "$tmp"
         exit 1
     fi
-    mkdir -p "$(dirname "$bin")"
     mv "$tmp/server" "$bin"
-    rm -rf "$tmp"
+    rm -rf "$tmp" "$tmp.log"
     echo "$version" >"$stamp"
 }
 

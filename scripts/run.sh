@@ -15,7 +15,7 @@
 # address> let other machines join; the default is this machine only.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 # shellcheck source=e2e-frontdoor.sh
 . "$repo/scripts/e2e-frontdoor.sh"
 

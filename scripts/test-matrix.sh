@@ -11,8 +11,9 @@
 #                                          the versions whose name contains
 #                                          one of the words
 #
-# Sources: NGINX_SOURCES (default ../shared/nginx-src beside the clone),
-# release tarballs or trees named as nginx.org names them.  nginx binaries
+# Sources: NGINX_SOURCES (default: ../shared/nginx-src beside the clone or
+# one of its parents), release tarballs or trees named as nginx.org names
+# them.  nginx binaries
 # are cached in ~/.cache/ngx-livekit-token/matrix (scripts/build-nginx.sh);
 # the module is rebuilt incrementally in build/matrix/<version>.
 set -uo pipefail
@@ -31,7 +32,16 @@ matrix=(
   "angie-1.12.1  angie-1.12.1.tar.gz    upstream"
 )
 
-sources=${NGINX_SOURCES:-$repo/../shared/nginx-src}
+# NGINX_SOURCES, else the first shared/nginx-src beside the clone or beside
+# one of its parents (the workplace's shared folder)
+sources=${NGINX_SOURCES:-}
+d=$repo
+while [ -z "$sources" ] && [ "$d" != / ]; do
+    d=$(dirname "$d")
+    [ -d "$d/shared/nginx-src" ] && sources=$d/shared/nginx-src
+done
+[ -n "$sources" ] || die "no nginx sources: set NGINX_SOURCES (a folder of" \
+    "nginx-x.y.z.tar.gz and angie-x.y.z.tar.gz, or their trees)"
 export TEST_NGINX_PORT=${TEST_NGINX_PORT:-$(free_port 1984)}
 inc=()
 perl -MTest::Nginx::Socket -e1 2>/dev/null || inc=(-I t/compat)

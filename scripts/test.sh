@@ -4,11 +4,12 @@
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
 # livekit-server, Go participants, Chromium), reload under load (t/load)
 # the SSM suite against moto, and each libFuzzer harness briefly (5 s;
-# `make fuzz` runs them longer).  `scripts/test.sh nginx|load|node|e2e|aws|fuzz`
-# runs one.
+# `make fuzz` runs them longer).  `scripts/test.sh nginx|build|load|node|e2e|aws|fuzz`
+# runs one; `scripts/test.sh deb` (not in `all`: it installs into the system
+# nginx) runs t/deb/run.sh.
 set -uo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 cd "$repo"
 
 export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
@@ -48,6 +49,10 @@ if [[ $what == all || $what == nginx ]]; then
     run "Test::Nginx suites" prove "${inc[@]}" t/*.t
 fi
 
+if [[ $what == all || $what == build ]]; then
+    run "module build from nginx -V and tarballs (t/build)" t/build/run.sh
+fi
+
 if [[ $what == all || $what == load ]]; then
     run "reload under load" t/load/run.sh
 fi
@@ -67,6 +72,10 @@ fi
 if [[ $what == all || $what == fuzz ]]; then
     run "fuzz (libFuzzer, ${FUZZ_SECONDS:-5} s each)" \
         env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" scripts/fuzz.sh
+fi
+
+if [[ $what == deb ]]; then
+    run "Debian package in the system nginx (t/deb)" t/deb/run.sh
 fi
 
 echo

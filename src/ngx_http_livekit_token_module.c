@@ -12,6 +12,7 @@
  */
 
 #include "ngx_http_livekit_token.h"
+#include "ngx_http_livekit_compat.h"
 
 
 #define NGX_HTTP_LIVEKIT_RETRY_AFTER  "5"
@@ -618,9 +619,7 @@ ngx_http_livekit_token_header(ngx_http_request_t *r, const char *name,
     }
 
     h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
+    ngx_http_livekit_header_init(h);
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
     h->value.data = (u_char *) value;
