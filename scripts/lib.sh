@@ -131,11 +131,16 @@ source_tree() {
     esac
     dir=$cache/src/$top-$sum
     if [ ! -x "$dir/$top/configure" ]; then
-        rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" \
-            && tar -xzf "$src" -C "$dir.tmp" --no-same-owner \
-            && [ -x "$dir.tmp/$top/configure" ] \
-            || { rm -rf "$dir.tmp"; log "$src: cannot unpack"; return 1; }
-        rm -rf "$dir" && mv "$dir.tmp" "$dir"
+        mkdir -p "$cache/src"
+        (
+            flock 9
+            [ -x "$dir/$top/configure" ] && exit 0
+            rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" \
+                && tar -xzf "$src" -C "$dir.tmp" --no-same-owner \
+                && [ -x "$dir.tmp/$top/configure" ] \
+                || { rm -rf "$dir.tmp"; exit 1; }
+            rm -rf "$dir" && mv "$dir.tmp" "$dir"
+        ) 9>"$dir.lock" || { log "$src: cannot unpack"; return 1; }
     fi
     echo "$dir/$top"
 }

@@ -62,6 +62,17 @@ count() {
     fi
 }
 
+# source_of SOURCE: the tarball SOURCE in $sources, or its unpacked tree
+source_of() {
+    if [ -e "$sources/$1" ]; then
+        echo "$sources/$1"
+    elif [ -d "$sources/${1%.tar.gz}" ]; then
+        echo "$sources/${1%.tar.gz}"
+    else
+        return 1
+    fi
+}
+
 # build NAME SOURCE ARGS: set bin and so for one version, or return 1
 build() {
     local dir=build/matrix/$1 src
@@ -71,8 +82,8 @@ build() {
         NGINX=$bin scripts/build-module.sh >/dev/null
         return
     fi
-    src=$sources/$2
-    [ -e "$src" ] || { log "$1: no source $src (set NGINX_SOURCES)"; return 1; }
+    src=$(source_of "$2") \
+        || { log "$1: no $2 in $sources (set NGINX_SOURCES)"; return 1; }
     bin=$(scripts/build-nginx.sh "$src" "scripts/matrix/$3.args") || return 1
     so=$repo/$dir/ngx_http_livekit_token_module.so
     NGINX=$bin NGINX_SRC=$src BUILD_DIR=$dir scripts/build-module.sh
@@ -98,6 +109,8 @@ run_one() {
     echo "$((p + np)) $((f + nf))"
 }
 
+# the entries MATRIX selects
+selected=()
 for entry in "${matrix[@]}"; do
     read -r name source args <<<"$entry"
     if [ -n "${MATRIX:-}" ]; then
@@ -105,6 +118,26 @@ for entry in "${matrix[@]}"; do
         for w in $MATRIX; do [[ $name == *"$w"* ]] && hit=1; done
         [ -n "$hit" ] || continue
     fi
+    selected+=("$entry")
+done
+
+# nginx binaries are built ahead, one after the other, while the suites of
+# the versions before run (they mostly wait on sockets); the loop below
+# asks build-nginx.sh again, which waits for that build or reports its error
+(
+    for entry in "${selected[@]}"; do
+        read -r name source args <<<"$entry"
+        [ "$source" = debian ] && continue
+        src=$(source_of "$source") || continue
+        nice scripts/build-nginx.sh "$src" \
+            "scripts/matrix/$args.args" >/dev/null 2>&1
+    done
+) &
+prebuild=$!
+trap 'kill "$prebuild" 2>/dev/null' EXIT
+
+for entry in "${selected[@]}"; do
+    read -r name source args <<<"$entry"
     start=$SECONDS
     read -r p f < <(run_one "$name" "$source" "$args")
     line="${name%%-*} ${name#*-}: $p passed, $f failed"
@@ -114,6 +147,7 @@ for entry in "${matrix[@]}"; do
     total_failed=$((total_failed + f))
 done
 
+wait "$prebuild" 2>/dev/null
 echo
 printf '%s\n' "${lines[@]}"
 echo "$total_passed passed, $total_failed failed"
