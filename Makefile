@@ -15,18 +15,29 @@
 #                 version in scripts/test-matrix.sh (binaries cached in
 #                 ~/.cache/ngx-livekit-token/matrix)
 #   make run      deps + module + the whole front door: https://localhost:8443
-#                 (PORT=), livekit-server, demo page; Ctrl-C stops it
+#                 (PORT=), livekit-server, demo page; Ctrl-C stops it;
+#                 RECORD=1: also Redis, Egress and a local S3 (moto), every
+#                 room recorded
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
 #   make deb      build/deb/libnginx-mod-http-livekit-token_*.deb (debian/,
 #                 dpkg-buildpackage with nginx-dev's dh-sequence-nginx)
 #   make test-deb install it into the system nginx, nginx -t, serve a token,
 #                 purge, check nothing is left (t/deb/run.sh)
+#   make acme     nginx's ACME module (nginx-acme, patched) and pebble, cached
+#                 under ~/.cache/ngx-livekit-token/
+#   make test-acme   deps + module + e2e/acme.sh (certificates from a local
+#                 ACME CA, pebble: issuance, renewal, restart, CA down)
+#   make run ACME=1  the front door with certificates from a local pebble
+#   make e2e-multinode   two livekit-server nodes on Redis (e2e/multinode.sh)
+#   make e2e-recording   Egress recordings to S3 (e2e/recording.sh; builds
+#                 Egress once into ~/.cache/ngx-livekit-token/egress/)
 #   make docker   docker/Dockerfile, where `docker info` works
 #   make test-valgrind   t/*.t under valgrind (Test::Nginx's valgrind mode)
 #   make test-asan       t/*.t with the module built with ASan + UBSan
 #   make fuzz     libFuzzer harnesses for every parser (FUZZ_SECONDS=60 each)
 #   make bench    deps + module + benchmark of A/B/C/D (bench/README.md);
-#                 BENCH_QUICK=1: a 40 s smoke run
+#                 BENCH_QUICK=1: a 40 s smoke run; then bench/frontdoor.sh
+#   make bench-frontdoor   LiveKit joins straight vs through the front door
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
@@ -35,8 +46,8 @@ SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node test-aws test-load \
         test-fuzz test-build test-matrix test-deb deb e2e run docker bench \
-        clean \
-        test-valgrind test-asan fuzz FORCE
+        clean e2e-multinode e2e-recording bench-frontdoor \
+        test-valgrind test-asan fuzz acme test-acme FORCE
 
 all: module
 
@@ -88,8 +99,21 @@ deb:
 test-deb: deb
 	@scripts/test.sh deb
 
+e2e-multinode: deps module
+	@scripts/test.sh multinode
+
+e2e-recording: deps module
+	@scripts/test.sh recording
+
 run: deps module
-	@scripts/run.sh
+	@ACME=$(ACME) scripts/run.sh
+
+acme: module
+	@scripts/acme-build.sh module
+	@scripts/acme-build.sh pebble
+
+test-acme: deps module
+	@scripts/test.sh acme
 
 test-valgrind: deps module
 	@scripts/test-valgrind.sh
@@ -102,6 +126,10 @@ fuzz: deps
 
 bench: deps module
 	@bench/run.sh
+	@bench/frontdoor.sh
+
+bench-frontdoor: deps module
+	@bench/frontdoor.sh
 
 docker:
 	@if docker info >/dev/null 2>&1; then \

@@ -3,6 +3,7 @@
 // the front door by its public name.
 //
 //   node e2e/browser.mjs TEST...     TEST: demo endpoint twotabs form relay icetcp
+//                                          sdkagent sdkbare
 //
 // Environment:
 //   E2E_DOOR       https://meet.dissertation-editor.com[:port]
@@ -15,12 +16,14 @@
 //   E2E_INSECURE=1 accept any certificate (a manual run against `make run`)
 //   E2E_LK_TCP_PORT, E2E_ICETCP_PORT   icetcp: livekit-server's ICE/TCP
 //                  port, and nginx's pass-through port that replaces it
+//   E2E_AGENT_NAME sdkagent: the agent to dispatch (default note-taker)
 //
 // Prints "ok - ..." / "not ok - ..." per check; exit status 1 on a failure.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const env = (k, d) => process.env[k] ?? d;
 const door = env('E2E_DOOR', 'https://meet.dissertation-editor.com');
@@ -342,6 +345,113 @@ tests.form = async () => {
     await close();
   }
 };
+
+// (h) livekit-client's TokenSource.endpoint('/token') as an app calls it
+// with nothing but an agent name (useSession with an agent), or with no
+// option at all: the pinned livekit-client of e2e/package.json, imported by
+// a page of the front door's origin (the demo page, its form untouched), so
+// that the POST is the SDK's own, byte for byte.  The room and the identity
+// are the front door's defaults, read back from the reply.
+const sdkModule = new URL('./node_modules/livekit-client/dist/livekit-client.esm.mjs', import.meta.url);
+const sdkVersion = JSON.parse(
+  readFileSync(new URL('./node_modules/livekit-client/package.json', import.meta.url), 'utf8'),
+).version;
+const agentName = env('E2E_AGENT_NAME', 'note-taker');
+
+// In the page: fetch through TokenSource.endpoint, join, watch for agents
+// and their messages for up to waitMs (until one of each when wantAgent),
+// then a second, independent fetch with the same options.
+async function sdkSession({ options, wantAgent, waitMs }) {
+  const lk = await import('/__e2e/livekit-client.mjs');
+  const creds = await lk.TokenSource.endpoint('/token').fetch(options);
+  const room = new lk.Room();
+  const seen = { agents: [], messages: [] };
+  const noteAgent = (p) => {
+    if (p.kind === lk.ParticipantKind.AGENT && !seen.agents.includes(p.identity)) seen.agents.push(p.identity);
+  };
+  room.on(lk.RoomEvent.ParticipantConnected, noteAgent);
+  room.on(lk.RoomEvent.DataReceived, (payload, p, kind, topic, encryption, senderIdentity) => {
+    if (topic !== 'note-taker') return;
+    seen.messages.push({ from: (p && p.identity) || senderIdentity, text: new TextDecoder().decode(payload) });
+  });
+  await room.connect(creds.serverUrl, creds.participantToken);
+  room.remoteParticipants.forEach(noteAgent);
+  const end = Date.now() + waitMs;
+  while (Date.now() < end && !(wantAgent && seen.agents.length && seen.messages.length)) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const out = {
+    state: room.state,
+    room: room.name,
+    identity: room.localParticipant.identity,
+    name: room.localParticipant.name,
+    agents: seen.agents,
+    messages: seen.messages.slice(0, 3),
+  };
+  await room.disconnect();
+  await lk.TokenSource.endpoint('/token').fetch(options);
+  return out;
+}
+
+const jwtClaims = (t) => JSON.parse(Buffer.from(String(t).split('.')[1] || '', 'base64url').toString() || 'null');
+
+async function sdkTest(name, options, wantAgent) {
+  const { ctx, close } = await launch({});
+  try {
+    await ctx.route('**/__e2e/livekit-client.mjs', (route) =>
+      route.fulfill({ path: fileURLToPath(sdkModule), contentType: 'text/javascript' }),
+    );
+    const page = ctx.pages()[0] || (await ctx.newPage());
+    const posts = [];
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname !== '/token' || r.request().method() !== 'POST') return;
+      posts.push(r.json().catch(() => null).then((reply) => ({ body: r.request().postData(), status: r.status(), reply })));
+    });
+    const resp = await page.goto(`${door}/`, { waitUntil: 'load', timeout: 30000 });
+    ok(resp && resp.status() === 200, `${name}: a page of the front door's origin (${resp && resp.status()})`);
+    const res = await page.evaluate(sdkSession, { options, wantAgent, waitMs: wantAgent ? 30000 : 4000 });
+    const [first, second] = await Promise.all(posts);
+    const want = wantAgent ? JSON.stringify({ room_config: { agents: [{ agent_name: agentName }] } }) : '{}';
+    ok(
+      posts.length === 2 && first.body === want && second.body === want,
+      `${name}: livekit-client ${sdkVersion} TokenSource.endpoint POSTs exactly ${want} (${first && first.body})`,
+    );
+    const rep = (first && first.reply) || {};
+    const sub = jwtClaims(rep.participant_token)?.sub;
+    ok(
+      first.status === 201 && rep.server_url === door.replace(/^https:/, 'wss:') && rep.room_name && sub,
+      `${name}: 201 with server_url, participant_token and the made-up room_name ${rep.room_name} (${first.status} ${rep.error || ''})`,
+    );
+    ok(
+      res.state === 'connected' && res.room === rep.room_name && res.identity === sub,
+      `${name}: joined ${res.room} (the reply's room_name) as ${res.identity} (the token's identity), state ${res.state}`,
+    );
+    ok(
+      rep.participant_name === undefined || rep.participant_name === res.name,
+      `${name}: participant_name in the reply (${rep.participant_name}) is the participant's name (${res.name})`,
+    );
+    const rep2 = (second && second.reply) || {};
+    ok(
+      second.status === 201 && rep2.room_name && rep2.room_name !== rep.room_name && jwtClaims(rep2.participant_token)?.sub !== sub,
+      `${name}: a second request makes up another room (${rep2.room_name}) and identity`,
+    );
+    if (wantAgent) {
+      ok(res.agents.length === 1, `${name}: the agent ${agentName} was dispatched and joined ${res.room}: ${JSON.stringify(res.agents)}`);
+      const msgs = res.messages.map((m) => ({ from: m.from, ...JSON.parse(m.text) }));
+      ok(
+        msgs.length > 0 && msgs.every((m) => m.from === res.agents[0] && m.agent === agentName && m.room === res.room),
+        `${name}: data message from the agent on topic note-taker: ${JSON.stringify(msgs[0] || null)}`,
+      );
+    } else {
+      ok(res.agents.length === 0, `${name}: no agent dispatched in 4 s (${JSON.stringify(res.agents)})`);
+    }
+  } finally {
+    await close();
+  }
+}
+
+tests.sdkagent = () => sdkTest('sdkagent', { agentName }, true);
+tests.sdkbare = () => sdkTest('sdkbare', {}, false);
 
 const which = process.argv.slice(2);
 for (const t of which) {

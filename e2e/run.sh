@@ -6,7 +6,10 @@
 #
 #   e2e/run.sh              everything
 #   E2E_IDLE=0 e2e/run.sh   without the 65 s idle-WebSocket test
-#   E2E_BROWSER=0           without Chromium (c-f)
+#   E2E_BROWSER=0           without Chromium (c-f, h)
+#   E2E_AGENT=0             without the agent worker (g, h)
+#   E2E_AGENT_NS=0          the worker reaches the door by address, not by
+#                           name in a private mount namespace (as when not root)
 #   E2E_PORT_BASE=24400     first of the ports used (base .. base+99)
 #   E2E_SNI_PORT=443        port of the TURN/TLS-on-443 stage (must be 443
 #                           for TURN: livekit-server always advertises
@@ -67,8 +70,20 @@ tally() {
 # ---- processes we start, stopped by pid -------------------------------------
 pids=()
 nginx_conf=
+agent_pid=
+# the agent worker runs in its own process group (its job processes with it)
+stop_agent() {
+    [ -n "$agent_pid" ] || return 0
+    kill -TERM -- "-$agent_pid" 2>/dev/null
+    local i
+    for ((i = 0; i < 50; i++)); do kill -0 -- "-$agent_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 -- "-$agent_pid" 2>/dev/null
+    wait "$agent_pid" 2>/dev/null
+    agent_pid=
+}
 cleanup() {
     local p
+    stop_agent
     [ -n "$nginx_conf" ] && [ -f "$run/nginx.pid" ] && kill "$(cat "$run/nginx.pid")" 2>/dev/null
     for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
     local i
@@ -98,12 +113,12 @@ wait_http() { # url seconds
 HTTP_PORT=$((base + 80)) HTTPS_PORT=$((base + 43)) INTERNAL_HTTPS_PORT=$((base + 44))
 TURN_TERM_PORT=$((base + 45)) LK_PORT=$((base + 10)) LK_TCP_PORT=$((base + 11))
 LK_UDP_PORT=$((base + 12)) LK_TURN_TLS_PORT=$((base + 49)) ICETCP_PORT=$((base + 91))
-TURN_RELAY=$((base + 60))-$((base + 70))
+TURN_RELAY=$((base + 60))-$((base + 70)) AGENT_HTTP_PORT=$((base + 95))
 
 echo "# e2e: front door of $domain on 127.0.0.1, ports $base-$((base + 99)) and $sni_port"
 busy=()
 for p in $HTTP_PORT $HTTPS_PORT $INTERNAL_HTTPS_PORT $TURN_TERM_PORT $LK_PORT $LK_TCP_PORT \
-         $LK_UDP_PORT $LK_TURN_TLS_PORT $ICETCP_PORT; do
+         $LK_UDP_PORT $LK_TURN_TLS_PORT $ICETCP_PORT $AGENT_HTTP_PORT; do
     port_free "$p" || busy+=("$p")
 done
 if ((${#busy[@]})); then
@@ -123,10 +138,15 @@ if ! lk_bin=$(scripts/livekit-server.sh build 2>"$run/livekit-build.err"); then
     cat "$run/livekit-build.err" >&2
     notok "livekit-server build"; prep_ok=0
 fi
-( export GOMODCACHE=${GOMODCACHE:-$cache/go/mod} GOCACHE=${GOCACHE:-$cache/go/cache} \
+( export GOMODCACHE=${GOMODCACHE:-$cache/go/mod} GOCACHE=${GOCACHE:-$cache/go/build} \
          GOFLAGS="${GOFLAGS:-} -modcacherw -buildvcs=false" GOTOOLCHAIN=${GOTOOLCHAIN:-local}
   cd e2e && go build -o "$out/client" ./client ) >"$run/client-build.log" 2>&1 \
     || { tail -n 20 "$run/client-build.log" >&2; notok "e2e client build (needs libvpx-dev libopus-dev pkg-config)"; prep_ok=0; }
+agent=${E2E_AGENT:-1}
+if [ "$agent" = 1 ] && ! fd_npm_ci e2e/agent >"$run/npm-agent.log" 2>&1; then
+    tail -n 20 "$run/npm-agent.log" >&2
+    notok "npm ci e2e/agent (@livekit/agents)"; agent=0
+fi
 browser=${E2E_BROWSER:-1}
 if [ "$browser" = 1 ]; then
     if ! fd_npm_ci e2e >"$run/npm-e2e.log" 2>&1 || ! fd_demo_build >"$run/demo-build.log" 2>&1; then
@@ -143,7 +163,7 @@ note "prepared in $(( $(date +%s) - started ))s"
 
 # ---- CA, certificates, keys, a browser trust store ---------------------------
 fd_ca "$run/ca"
-fd_cert "$run/ca" "$run/certs/meet" "$domain"
+fd_cert "$run/ca" "$run/certs/meet" "$domain" IP:127.0.0.1
 fd_cert "$run/ca" "$run/certs/turn" "$turn_domain"
 fd_keys "$run/keys.yaml"
 if [ "$browser" = 1 ]; then
@@ -235,6 +255,56 @@ else
     skip "idle WebSocket (E2E_IDLE=0)"
 fi
 
+# ---- (g) an agent worker through the front door --------------------------------
+# e2e/agent/worker.mjs (@livekit/agents) with LIVEKIT_URL = the front door,
+# so that it registers on wss://<door>/agent.  Node and the agent's room
+# connection (Rust, in @livekit/rtc-node) both resolve through the C
+# library: the worker runs in a private mount namespace whose /etc/hosts
+# maps the public name to 127.0.0.1 (the machine's own file is untouched).
+# Without one (not root), it uses the address itself, which the test
+# certificate also names.
+start_agent() { # logfile
+    local key secret url=wss://$domain:$HTTPS_PORT ns=()
+    IFS=': ' read -r key secret <"$run/keys.yaml"
+    { grep -v "[[:space:]]$domain\$" /etc/hosts; echo "127.0.0.1 $domain"; } >"$run/agent-hosts"
+    if [ "${E2E_AGENT_NS:-1}" = 1 ] && unshare -m mount --bind "$run/agent-hosts" /etc/hosts 2>/dev/null; then
+        ns=(unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$run/agent-hosts")
+    else
+        url=wss://127.0.0.1:$HTTPS_PORT
+        note "no mount namespace here: the agent worker uses $url"
+    fi
+    agent_url=$url
+    LIVEKIT_URL=$url LIVEKIT_API_KEY=$key LIVEKIT_API_SECRET=$secret \
+    NODE_EXTRA_CA_CERTS=$run/ca/ca.pem SSL_CERT_FILE=$run/ca/ca.pem \
+    E2E_AGENT_PORT=$AGENT_HTTP_PORT NODE_ENV=production \
+        setsid "${ns[@]}" node e2e/agent/worker.mjs start --log-level info >"$1" 2>&1 &
+    agent_pid=$!
+    local i
+    for ((i = 0; i < 300; i++)); do
+        grep -qs 'registered worker' "$1" && return 0
+        kill -0 "$agent_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    tail -n 20 "$1" >&2
+    return 1
+}
+
+agent_ready=0
+if [ "$agent" = 1 ]; then
+    note "(g) an agent worker registered through /agent, dispatched by a POST's room_config"
+    if start_agent "$run/logs/agent.log"; then
+        agent_ready=1
+        ok "agent worker note-taker (@livekit/agents $(node -p 'require("./e2e/agent/node_modules/@livekit/agents/package.json").version')) registered through $agent_url/agent"
+        tally "agent" "${client[@]}" -keys "$run/keys.yaml" -agent note-taker agent
+        check "agent worker log: one job request, the client's dispatch" \
+            test "$(grep -c 'received job request' "$run/logs/agent.log")" = 1
+    else
+        notok "agent worker registered through the front door's /agent"
+    fi
+else
+    skip "agent worker (g) (E2E_AGENT=0)"
+fi
+
 # ---- (c, d) the browser ------------------------------------------------------
 start_publisher() { # door room identity logfile
     "$out/client" -door "$1" -ca "$run/ca/ca.pem" -resolve "$domain=127.0.0.1" \
@@ -265,11 +335,23 @@ if [ "$browser" = 1 ]; then
     else
         notok "headless publisher for the browser tests"
     fi
+    sdk=(sdkbare)
+    if ((agent_ready)); then sdk=(sdkagent sdkbare); else skip "(h) TokenSource.endpoint with an agent name (no agent worker)"; fi
+    note "(h) livekit-client's TokenSource.endpoint with only an agent name, and with no option"
+    tally "browser-sdk" env "${browser_env[@]}" E2E_DOOR="$door" E2E_RESOLVE="MAP $domain 127.0.0.1" \
+        E2E_AGENT_NAME=note-taker node e2e/browser.mjs "${sdk[@]}"
 else
-    skip "browser tests (c) (d)"
+    skip "browser tests (c) (d) (h)"
 fi
 
 # ---- stage 2: TURN/TLS on 443 and ICE/TCP pass-through -----------------------
+if ((agent_ready)); then
+    # nginx logs a WebSocket when it closes
+    stop_agent
+    sleep 0.5
+    check "access log: the agent worker's WebSocket upgrade on /agent, through the front door" \
+        grep -q '"GET /agent HTTP/1.1" 101 ' "$run/logs/access.log"
+fi
 stop_nginx
 sni_ok=1
 if [ "$sni_port" = 443 ] && { [ "$(id -u)" != 0 ] || ! port_free 443; }; then
@@ -308,6 +390,19 @@ if start_nginx "$run/nginx-stream.conf"; then
     else
         skip "browser tests (e) (f)"
     fi
+
+    # livekit-server gone: nginx's own error line for a failed upstream
+    # quotes the request line, query and all; /rtc and /agent keep it out
+    # (error_log crit there), which the log checks below verify
+    kill "$lk_pid" 2>/dev/null
+    wait "$lk_pid" 2>/dev/null
+    fake=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln
+    codes=$(for p in /rtc /agent; do
+        curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$sni_port:127.0.0.1" \
+            -o /dev/null -w '%{http_code} ' "$door2$p?access_token=$fake"
+    done)
+    check "livekit-server down: /rtc and /agent with ?access_token= get 502 ($codes)" \
+        test "$codes" = "502 502 "
 else
     notok "nginx with the stream blocks on (needs libnginx-mod-stream on Debian)"
 fi

@@ -1,6 +1,7 @@
 /*
- * Shared by the fuzz_aws_*.c harnesses: src/ngx_http_livekit_aws.c is
- * included so its static parsers are reachable; the HTTP exchange itself
+ * Shared by the fuzz_aws_*.c harnesses: the AWS client's files
+ * (src/ngx_http_livekit_aws_*.c) are included so their static parsers are
+ * reachable; the HTTP exchange itself
  * (libcurl) is not run: the input is put where ngx_http_livekit_aws_write()
  * leaves an answer, in a calloc()ed ngx_http_livekit_aws_http_t.
  */
@@ -9,7 +10,10 @@
 #define _FUZZ_AWS_H_INCLUDED_
 
 #include "fuzz_common.h"
-#include "../src/ngx_http_livekit_aws.c"
+#include "../src/ngx_http_livekit_aws_conf.c"
+#include "../src/ngx_http_livekit_aws_creds.c"
+#include "../src/ngx_http_livekit_aws_ssm.c"
+#include "../src/ngx_http_livekit_aws_http.c"
 
 
 /* a response body as libcurl's write callback stores it */

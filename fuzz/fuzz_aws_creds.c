@@ -2,7 +2,7 @@
  * Credentials as JSON, from the container endpoint (ECS / EKS Pod
  * Identity) or instance metadata (IMDSv2):
  * ngx_http_livekit_aws_creds_json() with ngx_http_livekit_aws_parse_time()
- * (static in src/ngx_http_livekit_aws.c).  Input: the response body.
+ * (static in src/ngx_http_livekit_aws_creds.c).  Input: the body.
  * Checks: on NGX_OK key id and secret non-empty, every field terminated
  * within its buffer, an expiry set; on failure the credentials wiped.
  */
@@ -30,7 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     h = fuzz_aws_response(data, size, 200);
 
-    rc = ngx_http_livekit_aws_creds_json(f, h, "container credentials");
+    rc = ngx_http_livekit_aws_creds_json(c, f->error, h,
+                                         "container credentials");
     FUZZ_CHECK(rc == NGX_OK || rc == NGX_ERROR, "creds_json return code");
     fuzz_aws_cstr(f->error, sizeof(f->error), "error not terminated");
 

@@ -1,7 +1,7 @@
 /*
  * The shared AWS files (~/.aws/credentials and ~/.aws/config, INI):
  * ngx_http_livekit_aws_profile_file() (static in
- * src/ngx_http_livekit_aws.c), which reads a path, so each input is
+ * src/ngx_http_livekit_aws_conf.c), which reads a path, so each input is
  * written to a private temporary file first.
  * Input: one byte (0x01: the config file, "[profile NAME]" sections;
  * 0x02: profile "prod" instead of "default"; 0x04: keys already found in

@@ -2,7 +2,7 @@
  * The SSM GetParameters answer: ngx_http_livekit_aws_ssm_parse() on a
  * 200 answer, and ngx_http_livekit_aws_error_code() +
  * ngx_http_livekit_aws_retryable() as for any other status (static in
- * src/ngx_http_livekit_aws.c).
+ * src/ngx_http_livekit_aws_ssm.c).
  * Input: one byte (0x01: two parameter names, no URL; 0x02: also run the
  * error path), then the response body.
  * Checks on NGX_OK: every configured value present, within its buffer,

@@ -4,9 +4,13 @@
  * ngx_http_livekit_aws_xml() for AccessKeyId, SecretAccessKey,
  * SessionToken and Expiration, ngx_http_livekit_aws_parse_time(), and on
  * an error status ngx_http_livekit_aws_error_code() (XML <Code>/<Message>
- * or JSON) and ngx_http_livekit_aws_retryable().  Input: the body.
+ * or JSON) and ngx_http_livekit_aws_retryable(); then
+ * ngx_http_livekit_aws_sts_credentials() as the provider calls it.
+ * Input: the body.
  * Checks: every extracted value terminated within its buffer, non-empty
- * and without surrounding blanks; code and message printable ASCII.
+ * and without surrounding blanks; code and message printable ASCII;
+ * credentials taken hold no control byte and expire, refused ones are
+ * wiped.
  */
 
 #include "fuzz_aws.h"
@@ -76,6 +80,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     (void) ngx_http_livekit_aws_retryable(h->status, code);
+
+    h->status = 200;
+
+    if (ngx_http_livekit_aws_sts_credentials(c, h) == NGX_OK) {
+        FUZZ_CHECK(c->valid && c->expires && c->key_id[0] && c->secret[0],
+                   "credentials taken incomplete");
+
+        for (i = 0; c->token[i]; i++) {
+            FUZZ_CHECK((u_char) c->token[i] >= 0x20 && c->token[i] != 0x7f,
+                       "a control byte in the session token");
+        }
+
+        for (i = 0; c->key_id[i]; i++) {
+            FUZZ_CHECK((u_char) c->key_id[i] >= 0x20
+                       && c->key_id[i] != 0x7f,
+                       "a control byte in the key id");
+        }
+
+    } else {
+        FUZZ_CHECK(!c->valid && c->key_id[0] == '\0' && c->token[0] == '\0',
+                   "refused credentials kept");
+    }
 
     fuzz_aws_free(h);
     OPENSSL_cleanse(c, sizeof(*c));

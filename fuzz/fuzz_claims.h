@@ -16,7 +16,10 @@
  *   0x04 name pinned, 0x08 metadata pinned, 0x10 livekit_token_room_pattern
  *   ^[a-z0-9_-]{1,64}$, 0x20 location attributes (role, team),
  *   0x40 livekit_token_metadata_max_size 64 (else 64k),
- *   0x80 every grant and canPublishSources.
+ *   0x80 every grant, canPublishSources, kind, roomPreset,
+ *   destinationRoom and livekit_token_agents *; with 0x40 also
+ *   livekit_token_room_config; 0x20 without 0x80: agents notes and
+ *   summarizer.
  */
 
 #ifndef _FUZZ_CLAIMS_H_INCLUDED_
@@ -46,6 +49,89 @@ fuzz_cv(ngx_http_complex_value_t **cv, const char *value)
     /* no lengths: a constant, as ngx_http_compile_complex_value() makes */
     (*cv)->value.data = (u_char *) value;
     (*cv)->value.len = strlen(value);
+}
+
+
+/* 0x80: any agent, the whole vocabulary, and with 0x40 a roomConfig */
+
+static void
+fuzz_room_config(ngx_http_livekit_token_loc_conf_t *lcf, ngx_uint_t config)
+{
+    size_t  len;
+
+    lcf->agents = ngx_array_create(fuzz_cf_pool, 1, sizeof(ngx_str_t));
+    FUZZ_CHECK(lcf->agents != NULL, "array");
+    ngx_str_null((ngx_str_t *) ngx_array_push(lcf->agents));
+    lcf->agents_any = 1;
+
+    ngx_str_set(&lcf->kind, "agent");
+    ngx_str_set(&lcf->room_preset, "pre\"set");
+    ngx_str_set(&lcf->destination_room, "dest\\room");
+
+    if (!config) {
+        return;
+    }
+
+    lcf->room_config = json_pack("{s:i,s:[{s:s}]}", "maxParticipants", 3,
+                                 "agents", "agentName", "greeter");
+    FUZZ_CHECK(lcf->room_config != NULL, "json_pack");
+
+    len = json_dumpb(lcf->room_config, NULL, 0, JSON_COMPACT);
+    lcf->room_config_json.data = ngx_pnalloc(fuzz_cf_pool, len);
+    FUZZ_CHECK(lcf->room_config_json.data != NULL, "pnalloc");
+    lcf->room_config_json.len = json_dumpb(lcf->room_config,
+                                     (char *) lcf->room_config_json.data,
+                                     len, JSON_COMPACT);
+}
+
+
+/*
+ * Whatever roomConfig a token carries holds only the configuration's
+ * fields and "agents", and only agents the location allows.
+ */
+
+static void
+fuzz_check_room_config(ngx_http_livekit_token_loc_conf_t *lcf, json_t *rc)
+{
+    size_t       n;
+    json_t      *v, *a, *name;
+    ngx_str_t    s;
+    const char  *k;
+
+    if (rc == NULL) {
+        FUZZ_CHECK(lcf->room_config == NULL, "configured roomConfig lost");
+        return;
+    }
+
+    FUZZ_CHECK(json_is_object(rc), "roomConfig is not an object");
+
+    json_object_foreach(rc, k, v) {
+        FUZZ_CHECK(strcmp(k, "agents") == 0
+                   || (lcf->room_config
+                       && json_equal(v, json_object_get(lcf->room_config, k))),
+                   "roomConfig holds a field the location did not set");
+    }
+
+    json_array_foreach(json_object_get(rc, "agents"), n, a) {
+        name = json_object_get(a, "agentName");
+
+        if (lcf->room_config && n == 0) {
+            continue;                       /* the configuration's own */
+        }
+
+        FUZZ_CHECK(json_object_size(a) <= 2, "agent entry with more fields");
+        FUZZ_CHECK(lcf->agents != NULL, "agents where none are allowed");
+
+        if (lcf->agents_any) {
+            continue;
+        }
+
+        FUZZ_CHECK(json_is_string(name), "agent without a name");
+        s.data = (u_char *) json_string_value(name);
+        s.len = json_string_length(name);
+        FUZZ_CHECK(ngx_http_livekit_vocab_find(lcf->agents->elts, &s) != NULL,
+                   "an agent the location does not allow");
+    }
 }
 
 
@@ -149,8 +235,20 @@ fuzz_claims_init(void)
             a->value.value.len = 4;
         }
 
+        if ((i & 0xa0) == 0x20) {
+            lcf->agents = ngx_array_create(fuzz_cf_pool, 2, sizeof(ngx_str_t));
+            FUZZ_CHECK(lcf->agents != NULL, "array");
+            s = ngx_array_push(lcf->agents);
+            ngx_str_set(s, "notes");
+            s = ngx_array_push(lcf->agents);
+            ngx_str_set(s, "summarizer");
+            s = ngx_array_push(lcf->agents);
+            ngx_str_null(s);                /* as the directive ends it */
+        }
+
         if (i & 0x80) {
-            lcf->grants = 0x07ff;
+            fuzz_room_config(lcf, i & 0x40);
+            lcf->grants = 0x1fffff;
             lcf->sources = ngx_array_create(fuzz_cf_pool, 2, sizeof(ngx_str_t));
             FUZZ_CHECK(lcf->sources != NULL, "array");
             s = ngx_array_push(lcf->sources);
@@ -210,7 +308,8 @@ fuzz_claims_run(ngx_http_request_t *r, ngx_uint_t conf,
                "finish: unexpected return code");
 
     if (rc == NGX_DECLINED) {
-        FUZZ_CHECK(err.status >= 400 && err.status < 500 && err.code
+        FUZZ_CHECK(ngx_http_livekit_codes[err.code].status >= 400
+                   && ngx_http_livekit_codes[err.code].status < 500
                    && err.message, "finish declined without an error");
     }
 
@@ -262,7 +361,17 @@ fuzz_claims_run(ngx_http_request_t *r, ngx_uint_t conf,
     if (c->room_config) {
         FUZZ_CHECK(json_equal(json_object_get(root, "roomConfig"),
                               c->room_config), "roomConfig differs");
+
+    } else if (lcf->room_config) {
+        FUZZ_CHECK(json_equal(json_object_get(root, "roomConfig"),
+                              lcf->room_config), "roomConfig not the config");
+
+    } else {
+        FUZZ_CHECK(json_object_get(root, "roomConfig") == NULL,
+                   "roomConfig nobody allowed");
     }
+
+    fuzz_check_room_config(lcf, json_object_get(root, "roomConfig"));
 
     json_decref(root);
 
@@ -272,7 +381,7 @@ fuzz_claims_run(ngx_http_request_t *r, ngx_uint_t conf,
     tok = malloc(tlen);
     FUZZ_CHECK(tok != NULL, "malloc");
 
-    end = ngx_http_livekit_jwt_sign(r, &fuzz_key, &json, tok);
+    end = ngx_http_livekit_jwt_sign(r->connection->log, &fuzz_key, &json, tok);
     FUZZ_CHECK(end != NULL, "jwt_sign");
     FUZZ_CHECK(end <= tok + tlen, "token longer than jwt_len");
 

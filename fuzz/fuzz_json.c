@@ -37,7 +37,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                "from_json return code");
 
     if (rc == NGX_DECLINED) {
-        FUZZ_CHECK(err.status == 400 && err.code && err.message,
+        FUZZ_CHECK(ngx_http_livekit_codes[err.code].status == 400
+                   && err.message,
                    "from_json declined without an error");
     }
 

@@ -16,7 +16,7 @@ set -euo pipefail
 LOG_NAME=deb
 
 apt_install dpkg-dev debhelper fakeroot build-essential nginx nginx-dev \
-            libssl-dev libjansson-dev libcurl4-openssl-dev \
+            libssl-dev libjansson-dev libyaml-dev libcurl4-openssl-dev \
     || die "cannot install the packaging tools"
 
 out=$repo/build/deb

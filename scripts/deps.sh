@@ -9,6 +9,8 @@ set -euo pipefail
 debs=(
     nginx nginx-dev                           # the binary and its module tree
     libssl-dev libjansson-dev libcurl4-openssl-dev
+    libyaml-dev                               # key files, as livekit-server
+    golang-go                                 # t/keys, e2e: Go programs
     libtest-base-perl libipc-run-perl libwww-perl libjson-pp-perl
     libcrypt-jwt-perl                         # verifies tokens in t/*.t
     curl ca-certificates nodejs npm
@@ -17,6 +19,8 @@ debs=(
     chromium libnss3-tools                    # e2e: Debian's Chromium, NSS trust
     libvpx-dev libopus-dev pkg-config         # e2e Go client: VP8/Opus frames
     openssl
+    libclang-dev                              # make acme: bindgen (nginx-acme)
+    redis-server                              # e2e/multinode.sh, e2e/recording.sh
     valgrind wrk                              # make test-valgrind; t/load
 )
 
@@ -27,6 +31,15 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     keep=()
     for p in "${missing[@]}"; do
         [[ $p == nodejs || $p == npm ]] || keep+=("$p")
+    done
+    missing=("${keep[@]}")
+fi
+
+# Go may come from elsewhere than Debian (a newer toolchain on the PATH)
+if command -v go >/dev/null; then
+    keep=()
+    for p in "${missing[@]}"; do
+        [[ $p == golang-go ]] || keep+=("$p")
     done
     missing=("${keep[@]}")
 fi

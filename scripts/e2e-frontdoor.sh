@@ -59,25 +59,29 @@ fd_keys() {
 }
 
 # fd_render OUT [tag...]: nginx.conf.example with scripts/run.conf.in
-# applied, the given optional blocks (stream, turn443, icetcp) switched on.
+# applied, the given optional blocks (stream, turn443, icetcp, acme)
+# switched on; lines ending in #[no-TAG] go when TAG is on.  A line with
+# two tags is on when both are.
 # Reads FD_* variables: MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT
-# INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK_TURN_TLS_PORT LK_TCP_PORT
-# ICETCP_PORT URL.
+# INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT
+# LK_TCP_PORT ICETCP_PORT URL (LK2_PORT: the [node2] line, may be empty),
+# and for acme: ACME_MODULE ACME_URI ACME_CA DNS_PORT.
 fd_render() {
     local out=$1; shift
     local v tag text
-    local enable=(-e "")
+    local enable=(-e "") drop=(-e "")
     for tag in "$@"; do
         enable+=(-e "s/^\(\s*\)#\[$tag\] \?/\1/")
-        [ "$tag" = turn443 ] && enable+=(-e '/#\[no-turn443\]$/d')
+        drop+=(-e "/#\[no-$tag\]\$/d")
     done
     # two steps, so that a value never meets another rule's pattern: the
     # rules put @NAMES@ in, then the names are filled in
-    text=$(sed "${enable[@]}" "$fd_repo/nginx.conf.example" \
-           | sed -f "$fd_repo/scripts/run.conf.in") || return 1
+    text=$(sed "${enable[@]}" "$fd_repo/nginx.conf.example" | sed "${enable[@]}" \
+           | sed "${drop[@]}" | sed -f "$fd_repo/scripts/run.conf.in") || return 1
     for v in MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT \
-             INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK_TURN_TLS_PORT \
-             LK_TCP_PORT ICETCP_PORT URL; do
+             INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT \
+             LK_TCP_PORT ICETCP_PORT URL ACME_MODULE ACME_URI ACME_CA \
+             DNS_PORT; do
         local name=FD_$v
         local val=${!name:-}
         text=${text//@$v@/"$val"}

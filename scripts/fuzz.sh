@@ -14,7 +14,9 @@
 #
 # Harnesses: args (GET query), json (POST body), keys (key file), aws_ssm
 # (GetParameters answer), aws_creds (container / IMDS credentials JSON),
-# aws_sts (STS XML), aws_ini (shared credentials / config files).
+# aws_sts (STS XML), aws_ini (shared credentials / config files),
+# aws_container (container credentials URL check), aws_imds (IMDS role
+# name and region), text (escaping of outside text for logs, JSON, labels).
 # Seeds: fuzz/corpus/<harness>/ (read only); what the fuzzer finds goes to
 # build/fuzz/corpus/<harness>/; crashers to build/fuzz/crashes/.
 # Exit status: non-zero when any harness crashed or a regression failed.
@@ -24,14 +26,15 @@ set -euo pipefail
 LOG_NAME=fuzz
 out=$repo/build/fuzz
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"args json keys aws_ssm aws_creds aws_sts aws_ini"}
+targets=${FUZZ_TARGETS:-"args json webhook keys aws_ssm aws_creds aws_sts aws_ini aws_container aws_imds text"}
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$out"
 
 # --- packages --------------------------------------------------------------
 
 apt_install clang libclang-rt-14-dev dpkg-dev nginx-dev libssl-dev \
-            libjansson-dev libcurl4-openssl-dev libpcre2-dev zlib1g-dev \
+            libjansson-dev libyaml-dev libcurl4-openssl-dev libpcre2-dev \
+            zlib1g-dev \
     || die "cannot install the fuzzers' packages"
 
 CC=${FUZZ_CC:-clang}
@@ -142,7 +145,7 @@ core+=("$ngx/objs/ngx_modules.o" "$out/nginx-nomain.o")
 libs=$(sed -n 's/^[[:space:]]*-fsanitize=[^ ]* \(-l.*\)\\$/\1/p' \
        "$ngx/objs/Makefile" | head -n 1)
 [ -n "$libs" ] || libs="-lpthread -lpcre2-8 -lssl -lcrypto -lz"
-libs="$libs -ljansson -lcurl -lcrypto"
+libs="$libs -ljansson -lyaml -lcurl -lcrypto"
 
 incs=(-I "$ngx/src/core" -I "$ngx/src/event" -I "$ngx/src/event/modules"
       -I "$ngx/src/os/unix" -I "$ngx/objs" -I "$ngx/src/http"
@@ -153,7 +156,11 @@ mflags=(-g -O1 -fno-omit-frame-pointer $san
 # --- the module, then the harnesses --------------------------------------------
 
 mkdir -p "$out/obj" "$out/bin"
-modsrcs=(token_module token_keys token_jwt token_request token_status ssm aws)
+modsrcs=()
+for s in "$repo"/src/ngx_http_livekit_*.c; do
+    s=${s##*/ngx_http_livekit_}
+    modsrcs+=("${s%.c}")
+done
 
 for m in "${modsrcs[@]}"; do
     s=$repo/src/ngx_http_livekit_$m.c

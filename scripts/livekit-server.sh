@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real livekit-server for `make run` and e2e/, built from the Go module
-# proxy into ~/.cache/ngx-livekit-token/livekit-server/<version>/ (once per
-# machine; about 2 minutes on 2 cores), so a fresh clone reuses it.
+# proxy once per version into ~/.cache/ngx-livekit-token/livekit-server/
+# VERSION/ (about 2 minutes on 2 cores), outside the clone so that `make
+# clean` and a fresh clone on the same machine reuse it.
 #
 #   scripts/livekit-server.sh build                 build if missing, print the path
 #   scripts/livekit-server.sh config OUT [VAR=VAL]  write a YAML config (below)
@@ -14,17 +15,17 @@
 # DEV [false], TURN_DOMAIN [empty: no TURN], TURN_TLS_PORT [5349],
 # TURN_UDP_PORT [3478], TURN_RELAY [30000-30100], LOG_LEVEL [info].
 #
-# The Go module cache and build cache live under ~/.cache/ngx-livekit-token/go
-# (scripts/lib.sh: $cache), shared with e2e/'s Go client.
+# The Go module and build caches live under ~/.cache/ngx-livekit-token/go
+# (GOMODCACHE and GOCACHE override).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
 
+. "$(dirname "$0")/lib.sh"
 version=${LIVEKIT_SERVER_VERSION:-v1.13.5}
 bin=${LIVEKIT_SERVER_BIN:-$cache/livekit-server/$version/livekit-server}
 
 go_env() {
     export GOMODCACHE=${GOMODCACHE:-$cache/go/mod}
-    export GOCACHE=${GOCACHE:-$cache/go/cache}
+    export GOCACHE=${GOCACHE:-$cache/go/build}
     export GOFLAGS="${GOFLAGS:-} -modcacherw -buildvcs=false"
     export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 }
@@ -38,12 +39,11 @@ build() {
     go_env
     local tmp
     mkdir -p "$(dirname "$bin")"
-    tmp=$(mktemp -d "$(dirname "$bin")/.lk-bin.XXXXXX")
+    tmp=$(mktemp -d "$(dirname "$bin")/.build.XXXXXX")
     echo "livekit-server: building $version (first time only, a few minutes)" >&2
     if ! GOBIN=$tmp go install "github.com/livekit/livekit-server/cmd/server@$version" \
             >"$tmp.log" 2>&1; then
         tail -n 20 "$tmp.log" >&2
-        rm -f "$tmp.log"
         rm -rf "$tmp"
         exit 1
     fi

@@ -3,8 +3,15 @@
 # the compatible runner in t/compat), the Node check of tokens with
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
 # livekit-server, Go participants, Chromium), reload under load (t/load)
-# the SSM suite against moto, and each libFuzzer harness briefly (5 s;
-# `make fuzz` runs them longer).  `scripts/test.sh nginx|build|load|node|e2e|aws|fuzz`
+# two livekit-server nodes on Redis behind the front door
+# (e2e/multinode.sh), recordings by Egress to a moto S3 bucket
+# (e2e/recording.sh), the SSM suite against moto, the key-file corpus
+# against livekit-server's own YAML loader (t/keys), livekit-server's
+# webhooks and the key-drift probe (e2e/webhook.sh), certificates from a
+# local ACME CA (e2e/acme.sh: nginx's ACME module and pebble), what the
+# module build does with `nginx -V` and tarballs (t/build), and each
+# libFuzzer harness briefly (5 s; `make fuzz` runs them longer).
+# `scripts/test.sh nginx|build|load|node|e2e|multinode|recording|webhook|aws|keys|acme|fuzz`
 # runs one; `scripts/test.sh deb` (not in `all`: it installs into the system
 # nginx) runs t/deb/run.sh.
 set -uo pipefail
@@ -15,6 +22,10 @@ cd "$repo"
 export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
 export TEST_NGINX_LOAD_MODULES=${TEST_NGINX_LOAD_MODULES:-$repo/build/ngx_http_livekit_token_module.so}
 export NGINX_BIN=$TEST_NGINX_BINARY
+# Go's module and build caches outside the clone, one for every suite that
+# builds Go (livekit-server, Egress, the e2e client), kept across clones
+go_cache=$cache/go
+export GOMODCACHE=${GOMODCACHE:-$go_cache/mod} GOCACHE=${GOCACHE:-$go_cache/build}
 export LIVEKIT_MODULE=$TEST_NGINX_LOAD_MODULES
 
 what=${1:-all}
@@ -65,8 +76,28 @@ if [[ $what == all || $what == e2e ]]; then
     run "front door e2e" e2e/run.sh
 fi
 
+if [[ $what == all || $what == webhook ]]; then
+    run "webhooks from livekit-server (e2e/webhook.sh)" e2e/webhook.sh
+fi
+
+if [[ $what == all || $what == multinode ]]; then
+    run "several livekit-server nodes on Redis (e2e/multinode.sh)" e2e/multinode.sh
+fi
+
+if [[ $what == all || $what == recording ]]; then
+    run "recording by configuration (e2e/recording.sh)" e2e/recording.sh
+fi
+
 if [[ $what == all || $what == aws ]]; then
     run "SSM key source (moto, t/aws)" scripts/ssm-test.sh
+fi
+
+if [[ $what == all || $what == keys ]]; then
+    run "key files as livekit-server reads them (t/keys)" t/keys/run.sh
+fi
+
+if [[ $what == all || $what == acme ]]; then
+    run "ACME certificates (pebble)" e2e/acme.sh
 fi
 
 if [[ $what == all || $what == fuzz ]]; then

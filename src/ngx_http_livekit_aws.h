@@ -1,17 +1,20 @@
 
 /*
- * ngx_http_livekit_token_module: the AWS client behind livekit_ssm_path.
+ * ngx_http_livekit_token_module: the AWS client behind livekit_ssm_path,
+ * as the nginx side (_ssm.c) sees it.
  *
- * _aws.c owns everything that talks to AWS or reads AWS settings: the
- * snapshot of the environment and shared profile files taken by the master
- * while it parses the configuration, the credential chain, and the one
- * blocking SSM GetParameters exchange, run in a thread of nginx's pool.
+ * The client is split by when its code runs: _aws_conf.c while the master
+ * parses the configuration (the snapshot of environment and shared
+ * profile files, checks of what becomes a host name or URL); in a thread
+ * of nginx's pool, _aws_ssm.c (the GetParameters call and its retries),
+ * _aws_creds.c (the credential chain) and _aws_http.c (HTTP and small
+ * parsers), which share ngx_http_livekit_aws_thread.h.
  * _ssm.c owns the nginx side: directives, shared memory, scheduling, the
  * key set.
  *
- * Nothing here logs: the thread reports what failed in "error", and the
- * nginx side decides whether and how to log it.  No secret value is ever
- * copied into "error".
+ * Nothing in the thread logs: it reports what failed in "error", escaped,
+ * and the nginx side decides whether and how to log it.  No secret value
+ * is ever copied into "error".
  */
 
 #ifndef _NGX_HTTP_LIVEKIT_AWS_H_INCLUDED_
@@ -77,6 +80,7 @@ typedef struct {
     char                    *role_arn;
     char                    *role_session_name;
     char                    *sts_endpoint;
+    const char              *sts_endpoint_from;
 
     /* 3: shared credentials and config files */
     char                    *profile;
@@ -121,6 +125,9 @@ typedef struct {
 } ngx_http_livekit_ssm_fetch_t;
 
 
+ngx_uint_t ngx_http_livekit_aws_region_valid(const u_char *s, size_t len);
+ngx_int_t ngx_http_livekit_aws_url_check(const char *url, char *why,
+    size_t size);
 ngx_int_t ngx_http_livekit_aws_conf_init(ngx_conf_t *cf,
     ngx_http_livekit_aws_conf_t *ac, ngx_str_t *region, ngx_str_t *endpoint,
     ngx_str_t *profile);

@@ -107,6 +107,14 @@ static char *ngx_http_livekit_ssm_path(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_livekit_ssm_names(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_livekit_ssm_region(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_livekit_ssm_endpoint(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_livekit_ssm_refresh(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_livekit_ssm_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static void *ngx_http_livekit_ssm_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_livekit_ssm_init_main_conf(ngx_conf_t *cf, void *conf);
 static ngx_int_t ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
@@ -159,14 +167,14 @@ static ngx_command_t  ngx_http_livekit_ssm_commands[] = {
 
     { ngx_string("livekit_ssm_region"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_livekit_ssm_region,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_livekit_ssm_main_conf_t, region),
       NULL },
 
     { ngx_string("livekit_ssm_endpoint"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_livekit_ssm_endpoint,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_livekit_ssm_main_conf_t, endpoint),
       NULL },
@@ -180,14 +188,14 @@ static ngx_command_t  ngx_http_livekit_ssm_commands[] = {
 
     { ngx_string("livekit_ssm_refresh"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_sec_slot,
+      ngx_http_livekit_ssm_refresh,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_livekit_ssm_main_conf_t, refresh),
       NULL },
 
     { ngx_string("livekit_ssm_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_msec_slot,
+      ngx_http_livekit_ssm_timeout,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_livekit_ssm_main_conf_t, timeout),
       NULL },
@@ -354,6 +362,130 @@ ngx_http_livekit_ssm_names(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* livekit_ssm_region eu-west-3; checked here, it becomes a host name */
+
+static char *
+ngx_http_livekit_ssm_region(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_livekit_ssm_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->region.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (!ngx_http_livekit_aws_region_valid(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid livekit_ssm_region \"%V\": lowercase "
+                           "letters, digits and hyphens only", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->region = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* livekit_ssm_endpoint https://ssm.eu-west-3.amazonaws.com/; */
+
+static char *
+ngx_http_livekit_ssm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_livekit_ssm_main_conf_t *mcf = conf;
+
+    char       why[128];
+    ngx_str_t  *value;
+
+    if (mcf->endpoint.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* a NUL-terminated copy for libcurl; value[1] is not terminated */
+
+    mcf->endpoint.data = ngx_pnalloc(cf->pool, value[1].len + 1);
+    if (mcf->endpoint.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *ngx_cpymem(mcf->endpoint.data, value[1].data, value[1].len) = '\0';
+    mcf->endpoint.len = value[1].len;
+
+    if (ngx_strlen(mcf->endpoint.data) != mcf->endpoint.len
+        || ngx_http_livekit_aws_url_check((char *) mcf->endpoint.data, why,
+                                          sizeof(why))
+           != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_endpoint \"%V\" %s", &value[1], why);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* livekit_ssm_refresh 5m; at least a second */
+
+static char *
+ngx_http_livekit_ssm_refresh(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_livekit_ssm_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->refresh != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    mcf->refresh = ngx_parse_time(&value[1], 1);
+
+    if (mcf->refresh == (time_t) NGX_ERROR || mcf->refresh < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid livekit_ssm_refresh \"%V\": a time of "
+                           "at least 1s, as in 300s or 5m", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* livekit_ssm_timeout 5s; positive */
+
+static char *
+ngx_http_livekit_ssm_timeout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_livekit_ssm_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->timeout != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    mcf->timeout = ngx_parse_time(&value[1], 0);
+
+    if (mcf->timeout == (ngx_msec_t) NGX_ERROR || mcf->timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid livekit_ssm_timeout \"%V\": a positive "
+                           "time, as in 5s or 500ms", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static void *
 ngx_http_livekit_ssm_create_main_conf(ngx_conf_t *cf)
 {
@@ -422,39 +554,7 @@ ngx_http_livekit_ssm_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&mcf->thread_pool_name, "livekit_ssm");
     }
 
-    if (mcf->path.len == 0) {
-        return NGX_CONF_OK;
-    }
-
-    if (mcf->refresh < 1) {
-        return "\"livekit_ssm_refresh\" must be at least 1s";
-    }
-
-    if (mcf->timeout == 0) {
-        return "\"livekit_ssm_timeout\" must be positive";
-    }
-
-    for (i = 0; i < mcf->region.len; i++) {
-        if (!((mcf->region.data[i] >= 'a' && mcf->region.data[i] <= 'z')
-              || (mcf->region.data[i] >= '0' && mcf->region.data[i] <= '9')
-              || mcf->region.data[i] == '-'))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid livekit_ssm_region \"%V\"",
-                               &mcf->region);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (mcf->endpoint.len
-        && ngx_strncasecmp(mcf->endpoint.data, (u_char *) "http://", 7) != 0
-        && ngx_strncasecmp(mcf->endpoint.data, (u_char *) "https://", 8) != 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "livekit_ssm_endpoint \"%V\" is not an http:// "
-                           "or https:// URL", &mcf->endpoint);
-        return NGX_CONF_ERROR;
-    }
+    /* every value is checked by its directive, with its line */
 
     return NGX_CONF_OK;
 }

@@ -2,14 +2,22 @@
 /*
  * ngx_http_livekit_token_module: shared types.
  *
- * The module has four parts, one file each:
+ * The module's parts, one file each:
  *   _module.c   directives, configuration, the content handler and replies;
+ *   _vocab.c    the vocabularies: grants, sources, kinds, reply codes;
  *   _keys.c     key sources and the "current key set" the handler reads;
+ *   _keys_yaml.c  the key file's YAML, read as livekit-server reads it;
  *   _request.c  what the client asked for (GET query / POST JSON), checked;
+ *   _room_config.c  which roomConfig a token may carry;
+ *   _cors.c     cross-origin requests (livekit_token_cors_origins);
+ *   _reply.c    JSON replies and errors, response headers;
  *   _jwt.c      claims and the HS256 signature;
  *   _status.c   counters in shared memory and livekit_token_status;
+ *   _webhook.c  LiveKit webhooks verified before they are passed on;
+ *   _probe.c    does livekit-server accept our key (key-drift probe);
  *   _ssm.c      the SSM Parameter Store key source (a second module, for
- *               its http-level directives), _aws.c its AWS client.
+ *               its http-level directives), _aws_*.c its AWS client;
+ *   _text.c     outside text made safe for logs, JSON and labels.
  */
 
 #ifndef _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_
@@ -30,18 +38,31 @@
 #define NGX_HTTP_LIVEKIT_HS256_LEN     32
 
 
-/* video grant flags (livekit_token_grants) */
-#define NGX_HTTP_LIVEKIT_ROOM_JOIN            0x0001
-#define NGX_HTTP_LIVEKIT_CAN_PUBLISH          0x0002
-#define NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE        0x0004
-#define NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA     0x0008
-#define NGX_HTTP_LIVEKIT_CAN_UPDATE_METADATA  0x0010
-#define NGX_HTTP_LIVEKIT_HIDDEN               0x0020
-#define NGX_HTTP_LIVEKIT_ROOM_ADMIN           0x0040
-#define NGX_HTTP_LIVEKIT_ROOM_CREATE          0x0080
-#define NGX_HTTP_LIVEKIT_ROOM_LIST            0x0100
-#define NGX_HTTP_LIVEKIT_ROOM_RECORD          0x0200
-#define NGX_HTTP_LIVEKIT_AGENT                0x0400
+/*
+ * Grant flags (livekit_token_grants): one bit per entry of the grant table
+ * in _vocab.c, which holds the words, the claim objects and the names.
+ */
+#define NGX_HTTP_LIVEKIT_ROOM_JOIN            0x00000001
+#define NGX_HTTP_LIVEKIT_CAN_PUBLISH          0x00000002
+#define NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE        0x00000004
+#define NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA     0x00000008
+#define NGX_HTTP_LIVEKIT_CAN_UPDATE_METADATA  0x00000010
+#define NGX_HTTP_LIVEKIT_HIDDEN               0x00000020
+#define NGX_HTTP_LIVEKIT_ROOM_ADMIN           0x00000040
+#define NGX_HTTP_LIVEKIT_ROOM_CREATE          0x00000080
+#define NGX_HTTP_LIVEKIT_ROOM_LIST            0x00000100
+#define NGX_HTTP_LIVEKIT_ROOM_RECORD          0x00000200
+#define NGX_HTTP_LIVEKIT_AGENT                0x00000400
+#define NGX_HTTP_LIVEKIT_INGRESS_ADMIN        0x00000800
+#define NGX_HTTP_LIVEKIT_RECORDER             0x00001000
+#define NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE_METRICS 0x00002000
+#define NGX_HTTP_LIVEKIT_CAN_MANAGE_AGENT_SESSION 0x00004000
+#define NGX_HTTP_LIVEKIT_SIP_ADMIN            0x00008000
+#define NGX_HTTP_LIVEKIT_SIP_CALL             0x00010000
+#define NGX_HTTP_LIVEKIT_AGENT_ADMIN          0x00020000
+#define NGX_HTTP_LIVEKIT_AGENT_SIMULATION     0x00040000
+#define NGX_HTTP_LIVEKIT_INFERENCE_PERFORM    0x00080000
+#define NGX_HTTP_LIVEKIT_OBSERVABILITY_WRITE  0x00100000
 
 /*
  * The product's grants: roomJoin, canPublish, canSubscribe.  livekit-server
@@ -53,6 +74,60 @@
      |NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE|NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA)
 
 
+/* one entry of the grant vocabulary */
+typedef struct {
+    ngx_str_t                   word;         /* in livekit_token_grants */
+    const char                 *object;       /* "video", "sip", ... */
+    const char                 *claim;        /* the name inside it */
+    ngx_uint_t                  flag;
+    ngx_uint_t                  explicit;     /* false is written too */
+} ngx_http_livekit_grant_t;
+
+
+/* every reply code of a token location, in the order of the code table */
+typedef enum {
+    NGX_HTTP_LIVEKIT_MISSING_ROOM = 0,
+    NGX_HTTP_LIVEKIT_MISSING_IDENTITY,
+    NGX_HTTP_LIVEKIT_ROOM_TOO_LONG,
+    NGX_HTTP_LIVEKIT_IDENTITY_TOO_LONG,
+    NGX_HTTP_LIVEKIT_NAME_TOO_LONG,
+    NGX_HTTP_LIVEKIT_INVALID_UTF8,
+    NGX_HTTP_LIVEKIT_CONTROL_CHARACTER,
+    NGX_HTTP_LIVEKIT_METADATA_TOO_LARGE,
+    NGX_HTTP_LIVEKIT_ATTRIBUTES_TOO_LARGE,
+    NGX_HTTP_LIVEKIT_INVALID_JSON,
+    NGX_HTTP_LIVEKIT_INVALID_TYPE,
+    NGX_HTTP_LIVEKIT_ROOM_NOT_ALLOWED,
+    NGX_HTTP_LIVEKIT_ROOM_CONFIG_NOT_ALLOWED,
+    NGX_HTTP_LIVEKIT_IDENTITY_PINNED,
+    NGX_HTTP_LIVEKIT_ROOM_PINNED,
+    NGX_HTTP_LIVEKIT_NAME_PINNED,
+    NGX_HTTP_LIVEKIT_METADATA_PINNED,
+    NGX_HTTP_LIVEKIT_ATTRIBUTE_PINNED,
+    NGX_HTTP_LIVEKIT_IDENTITY_UNAVAILABLE,
+    NGX_HTTP_LIVEKIT_ROOM_UNAVAILABLE,
+    NGX_HTTP_LIVEKIT_TOKEN_TOO_LARGE,
+    NGX_HTTP_LIVEKIT_BODY_TOO_LARGE,
+    NGX_HTTP_LIVEKIT_ORIGIN_NOT_ALLOWED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_UNSIGNED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_BAD_SIGNATURE,
+    NGX_HTTP_LIVEKIT_WEBHOOK_EXPIRED,
+    NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH,
+    NGX_HTTP_LIVEKIT_WEBHOOK_UNKNOWN_KEY,
+    NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED,
+    NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE,
+    NGX_HTTP_LIVEKIT_KEYS_NOT_LOADED,
+    NGX_HTTP_LIVEKIT_NCODES
+} ngx_http_livekit_code_e;
+
+
+/* one entry of the code table: the HTTP status and the machine code */
+typedef struct {
+    ngx_uint_t                  status;
+    const char                 *name;
+} ngx_http_livekit_code_t;
+
+
 /* one signing key: the API key name and an HMAC keyed once with its secret */
 typedef struct {
     ngx_str_t                   name;
@@ -61,6 +136,7 @@ typedef struct {
 
 
 typedef struct ngx_http_livekit_keyset_s  ngx_http_livekit_keyset_t;
+typedef struct ngx_http_livekit_probe_s   ngx_http_livekit_probe_t;
 
 typedef void (*ngx_http_livekit_keyset_sync_pt)(ngx_http_livekit_keyset_t *ks);
 
@@ -75,6 +151,8 @@ typedef struct {
     ngx_uint_t                         failures;
     ngx_str_t                          last_error;
     ngx_str_t                          credentials;
+    const char                        *upstream;    /* NULL: no probe */
+    time_t                             upstream_checked;
 } ngx_http_livekit_source_status_t;
 
 typedef ngx_int_t (*ngx_http_livekit_keyset_status_pt)(
@@ -96,6 +174,7 @@ struct ngx_http_livekit_keyset_s {
     ngx_http_livekit_keyset_status_pt  status;    /* NULL: a key file */
     void                              *data;
     time_t                             loaded;    /* a key file: when read */
+    ngx_http_livekit_probe_t          *probe;     /* NULL: none */
 };
 
 
@@ -129,19 +208,40 @@ typedef struct {
     ngx_http_complex_value_t   *room;
     ngx_http_complex_value_t   *name;
     ngx_http_complex_value_t   *metadata;
+    ngx_http_complex_value_t   *identity_default;
+    ngx_http_complex_value_t   *room_default;
 
     ngx_uint_t                  grants;
     ngx_array_t                *sources;      /* of ngx_str_t */
+    ngx_str_t                   destination_room;
+    ngx_str_t                   kind;         /* livekit_token_kind */
+    ngx_str_t                   room_preset;
     ngx_array_t                *attributes;   /* livekit_token_attribute */
 
+    ngx_array_t                *agents;       /* of ngx_str_t; NULL: none */
+    ngx_flag_t                  agents_any;   /* livekit_token_agents * */
+    json_t                     *room_config;  /* livekit_token_room_config */
+    ngx_str_t                   room_config_json;
+
+    ngx_array_t                *cors_origins; /* of ngx_str_t */
+    ngx_flag_t                  cors_any;
+
+    ngx_url_t                  *probe_url;    /* upstream_check */
+    time_t                      probe_interval;
+
+    ngx_flag_t                  webhook;      /* livekit_webhook */
+    ngx_array_t                *webhook_keys; /* of keyset pointers */
+
     ngx_str_t                   video_head;   /* precomputed grant JSON */
-    ngx_str_t                   video_tail;
+    ngx_str_t                   video_tail;   /* and the claims after it */
 
 #if (NGX_PCRE)
     ngx_regex_t                *room_pattern;
 #endif
 
     size_t                      metadata_max;
+    size_t                      token_max;
+    size_t                      body_max;
 } ngx_http_livekit_token_loc_conf_t;
 
 
@@ -152,30 +252,88 @@ typedef struct {
     ngx_str_t                   name;
     ngx_str_t                   metadata;
     json_t                     *attributes;   /* object or NULL */
-    json_t                     *room_config;  /* object or NULL */
+    json_t                     *room_config;  /* the client's, then what
+                                                 is signed; NULL: none */
 } ngx_http_livekit_claims_t;
 
 
-/* a client error: status, machine code, what to fix */
+/* a token someone else signed, split (_jwt.c) */
 typedef struct {
-    ngx_uint_t                  status;
-    const char                 *code;
-    const char                 *message;
+    ngx_str_t                   signed_part;  /* header.payload */
+    ngx_str_t                   signature;    /* decoded */
+    json_t                     *claims;
+} ngx_http_livekit_jwt_t;
+
+
+/* a client error: an entry of the code table and what to fix */
+typedef struct {
+    ngx_http_livekit_code_e     code;
+    const char                 *message;      /* NUL-terminated */
 } ngx_http_livekit_error_t;
 
 
 extern ngx_module_t  ngx_http_livekit_token_module;
 
 
+/* _vocab.c: the grant, source, kind and code tables */
+extern ngx_http_livekit_grant_t       ngx_http_livekit_grants[];
+extern ngx_str_t                      ngx_http_livekit_sources[];
+extern ngx_str_t                      ngx_http_livekit_kinds[];
+extern const ngx_http_livekit_code_t  ngx_http_livekit_codes[];
+
+typedef ngx_int_t (*ngx_http_livekit_valid_pt)(ngx_str_t *name);
+
+ngx_str_t *ngx_http_livekit_vocab_find(ngx_str_t *words, ngx_str_t *word);
+char *ngx_http_livekit_conf_names(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **names, ngx_flag_t *any, ngx_http_livekit_valid_pt valid,
+    const char *rule);
+ngx_http_livekit_grant_t *ngx_http_livekit_grant_find(ngx_str_t *word);
+ngx_int_t ngx_http_livekit_fail(ngx_http_livekit_error_t *err,
+    ngx_http_livekit_code_e code, const char *message);
+
+/* _room_config.c: what roomConfig a token may carry */
+char *ngx_http_livekit_room_config_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_livekit_agents_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_livekit_room_config_check(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err);
+
+/* _cors.c */
+char *ngx_http_livekit_cors_origins(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_livekit_cors_preflight(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_error_t *err);
+ngx_int_t ngx_http_livekit_cors_headers(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+
+/* _reply.c */
+ngx_int_t ngx_http_livekit_reply(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b);
+ngx_int_t ngx_http_livekit_reply_error(ngx_http_request_t *r,
+    ngx_http_livekit_error_t *err);
+void ngx_http_livekit_reply_log(ngx_http_request_t *r, ngx_log_t *log);
+ngx_int_t ngx_http_livekit_header_out(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
+
 /* _keys.c */
 char *ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
+char *ngx_http_livekit_keyset_all(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets);
 ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
     ngx_http_livekit_keyset_t *ks);
 
+/* _keys_yaml.c: the key file's YAML into ngx_http_livekit_secret_t */
+ngx_int_t ngx_http_livekit_keys_yaml_parse(ngx_conf_t *cf, ngx_str_t *file,
+    u_char *buf, size_t len, ngx_array_t *secrets);
+
 /* _request.c */
+ngx_int_t ngx_http_livekit_request_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body);
 ngx_int_t ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err);
 ngx_int_t ngx_http_livekit_claims_from_json(ngx_http_request_t *r,
@@ -197,9 +355,23 @@ ngx_uint_t ngx_http_livekit_ssm_configured(ngx_conf_t *cf);
 /* _status.c */
 char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-void ngx_http_livekit_stats_reset(void);
 void ngx_http_livekit_stats_issued(ngx_uint_t post);
-void ngx_http_livekit_stats_error(const char *code);
+void ngx_http_livekit_stats_error(ngx_http_livekit_code_e code);
+void ngx_http_livekit_stats_webhook(void);
+
+/* _probe.c */
+char *ngx_http_livekit_probe_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_livekit_probe_add(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+void ngx_http_livekit_probe_reset(void);
+ngx_int_t ngx_http_livekit_probe_init_process(ngx_cycle_t *cycle);
+void ngx_http_livekit_probe_state(ngx_http_livekit_keyset_t *ks,
+    ngx_http_livekit_source_status_t *st);
+
+/* _webhook.c */
+ngx_int_t ngx_http_livekit_webhook_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_livekit_webhook_init(ngx_conf_t *cf);
 
 /* _jwt.c */
 ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);
@@ -210,8 +382,12 @@ ngx_int_t ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c, ngx_str_t *json);
 size_t ngx_http_livekit_jwt_len(size_t claims_len);
 ngx_int_t ngx_http_livekit_json_escape(ngx_pool_t *pool, ngx_str_t *s);
-u_char *ngx_http_livekit_jwt_sign(ngx_http_request_t *r,
+u_char *ngx_http_livekit_jwt_sign(ngx_log_t *log,
     ngx_http_livekit_key_t *key, ngx_str_t *claims, u_char *p);
+ngx_int_t ngx_http_livekit_jwt_decode(ngx_http_request_t *r,
+    ngx_str_t *token, ngx_http_livekit_jwt_t *jwt);
+ngx_int_t ngx_http_livekit_jwt_check(ngx_http_request_t *r,
+    ngx_http_livekit_key_t *key, ngx_http_livekit_jwt_t *jwt);
 
 
 #endif /* _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_ */

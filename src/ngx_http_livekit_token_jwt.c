@@ -3,53 +3,28 @@
  * Claims and the HS256 signature.
  *
  * Owns: the LiveKit claim set (iss, sub, nbf, exp, name, metadata,
- * attributes, video grant, roomConfig), its base64url encoding and the
- * HMAC-SHA256 signature with the key's pre-keyed context.
+ * attributes, the grants of the grant table, kind, roomPreset and
+ * roomConfig), its base64url encoding and the HMAC-SHA256 signature with
+ * the key's pre-keyed context; and reading and checking an HS256 token
+ * someone else signed (a webhook's).
  * Does not own: where the claims come from or whether they are allowed
  * (_request.c), nor where the key comes from (_keys.c).
  *
  * This is the per-request hot path, so the claims are written straight
  * into one pool buffer: strings escaped once with nginx's ngx_escape_json()
  * (they were checked to be valid UTF-8 before they get here), the JWT
- * header and the parts of the video grant that depend only on the location
- * precomputed at configuration time.  Only
- * the objects a POST body brings (attributes, roomConfig) go through
- * jansson, which built them.
+ * header, the grants and the configuration's roomConfig precomputed at
+ * configuration time.  Only the objects a POST body brings (attributes,
+ * the client's agents) go through jansson, which built them.
  */
 
 #include "ngx_http_livekit_token.h"
 
-
-typedef struct {
-    const char   *name;
-    ngx_uint_t    flag;
-} ngx_http_livekit_grant_name_t;
+#include <openssl/crypto.h>
 
 
-/*
- * Always written: livekit-server treats an absent canPublish or
- * canSubscribe as true and an absent canPublishData as canPublish, so a
- * grant that is not given must say false.
- */
-static ngx_http_livekit_grant_name_t  ngx_http_livekit_explicit_grants[] = {
-    { "canPublish", NGX_HTTP_LIVEKIT_CAN_PUBLISH },
-    { "canSubscribe", NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE },
-    { "canPublishData", NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA },
-    { NULL, 0 }
-};
-
-
-/* written only when granted; LiveKit treats them as false otherwise */
-static ngx_http_livekit_grant_name_t  ngx_http_livekit_optional_grants[] = {
-    { "canUpdateOwnMetadata", NGX_HTTP_LIVEKIT_CAN_UPDATE_METADATA },
-    { "hidden", NGX_HTTP_LIVEKIT_HIDDEN },
-    { "roomAdmin", NGX_HTTP_LIVEKIT_ROOM_ADMIN },
-    { "roomCreate", NGX_HTTP_LIVEKIT_ROOM_CREATE },
-    { "roomList", NGX_HTTP_LIVEKIT_ROOM_LIST },
-    { "roomRecord", NGX_HTTP_LIVEKIT_ROOM_RECORD },
-    { "agent", NGX_HTTP_LIVEKIT_AGENT },
-    { NULL, 0 }
-};
+/* a token a client sends us (a webhook's) is at most this long */
+#define NGX_HTTP_LIVEKIT_JWT_MAX  16384
 
 
 static u_char     ngx_http_livekit_jwt_header_buf[64];
@@ -59,6 +34,15 @@ static ngx_str_t  ngx_http_livekit_jwt_header;
 #define ngx_http_livekit_b64url_len(n)   (((n) * 4 + 2) / 3)
 
 
+static ngx_int_t ngx_http_livekit_jwt_mac(ngx_log_t *log,
+    ngx_http_livekit_key_t *key, u_char *data, size_t len, u_char *sig,
+    size_t *siglen);
+static ngx_int_t ngx_http_livekit_jwt_part(ngx_pool_t *pool, u_char *start,
+    u_char *end, ngx_str_t *out);
+static u_char *ngx_http_livekit_jwt_video(u_char *p,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+static u_char *ngx_http_livekit_jwt_objects(u_char *p,
+    ngx_http_livekit_token_loc_conf_t *lcf);
 static u_char *ngx_http_livekit_json_str(u_char *p, const char *name,
     size_t len, ngx_str_t *value);
 static u_char *ngx_http_livekit_json_obj(u_char *p, const char *name,
@@ -78,20 +62,21 @@ ngx_http_livekit_jwt_init(ngx_conf_t *cf)
 
 
 /*
- * The video grant around the room, fixed per location:
+ * The grants around the room, fixed per location:
  * video_head is ,"video":{"roomJoin":true,"room":"
- * video_tail is ","canPublish":true,...}
+ * video_tail is ","canPublish":true,...},"sip":{...},"kind":"agent"
+ * with every grant of the grant table in its claim object.
  */
 
 ngx_int_t
 ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf)
 {
-    u_char                         *p;
-    size_t                          len;
-    ngx_str_t                      *src;
-    ngx_uint_t                      i;
-    ngx_http_livekit_grant_name_t  *g;
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                 *src;
+    ngx_uint_t                 i;
+    ngx_http_livekit_grant_t  *g;
 
     if (lcf->grants & NGX_HTTP_LIVEKIT_ROOM_JOIN) {
         ngx_str_set(&lcf->video_head,
@@ -101,23 +86,21 @@ ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
         ngx_str_set(&lcf->video_head, ",\"video\":{\"room\":\"");
     }
 
-    len = sizeof("\"}") - 1;
+    len = sizeof("\"}") - 1 + sizeof(",\"canPublishSources\":[]") - 1
+          + sizeof(",\"destinationRoom\":\"\",\"kind\":\"\"") - 1
+          + sizeof(",\"roomPreset\":\"\"") - 1
+          + 6 * (lcf->destination_room.len + lcf->kind.len
+                 + lcf->room_preset.len);
 
-    for (g = ngx_http_livekit_explicit_grants; g->name; g++) {
-        len += sizeof(",\"\":false") - 1 + ngx_strlen(g->name);
+    for (g = ngx_http_livekit_grants; g->word.len; g++) {
+        len += sizeof(",\"\":{\"\":false}") - 1 + ngx_strlen(g->object)
+               + ngx_strlen(g->claim);
     }
 
-    for (g = ngx_http_livekit_optional_grants; g->name; g++) {
-        len += sizeof(",\"\":true") - 1 + ngx_strlen(g->name);
-    }
+    src = lcf->sources ? lcf->sources->elts : NULL;
 
-    if (lcf->sources) {
-        len += sizeof(",\"canPublishSources\":[]") - 1;
-
-        src = lcf->sources->elts;
-        for (i = 0; i < lcf->sources->nelts; i++) {
-            len += src[i].len + sizeof(",\"\"") - 1;
-        }
+    for (i = 0; lcf->sources && i < lcf->sources->nelts; i++) {
+        len += src[i].len + sizeof(",\"\"") - 1;
     }
 
     p = ngx_pnalloc(cf->pool, len);
@@ -128,10 +111,51 @@ ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
     lcf->video_tail.data = p;
 
     *p++ = '"';
+    p = ngx_http_livekit_jwt_video(p, lcf);
+    *p++ = '}';
+    p = ngx_http_livekit_jwt_objects(p, lcf);
 
-    for (g = ngx_http_livekit_explicit_grants; g->name; g++) {
-        p = ngx_sprintf(p, ",\"%s\":%s", g->name,
-                        (lcf->grants & g->flag) ? "true" : "false");
+    if (lcf->kind.len) {
+        p = ngx_cpymem(p, ",\"kind\":\"", sizeof(",\"kind\":\"") - 1);
+        p = ngx_cpymem(p, lcf->kind.data, lcf->kind.len);
+        *p++ = '"';
+    }
+
+    if (lcf->room_preset.len) {
+        p = ngx_cpymem(p, ",\"roomPreset\":\"",
+                       sizeof(",\"roomPreset\":\"") - 1);
+        p = (u_char *) ngx_escape_json(p, lcf->room_preset.data,
+                                       lcf->room_preset.len);
+        *p++ = '"';
+    }
+
+    lcf->video_tail.len = p - lcf->video_tail.data;
+
+    return NGX_OK;
+}
+
+
+/* the video grant after the room, up to its closing brace */
+
+static u_char *
+ngx_http_livekit_jwt_video(u_char *p, ngx_http_livekit_token_loc_conf_t *lcf)
+{
+    ngx_str_t                 *src;
+    ngx_uint_t                 i;
+    ngx_http_livekit_grant_t  *g;
+
+    for (g = ngx_http_livekit_grants; g->word.len; g++) {
+
+        if (ngx_strcmp(g->object, "video") != 0
+            || g->flag == NGX_HTTP_LIVEKIT_ROOM_JOIN)
+        {
+            continue;
+        }
+
+        if (g->explicit || (lcf->grants & g->flag)) {
+            p = ngx_sprintf(p, ",\"%s\":%s", g->claim,
+                            (lcf->grants & g->flag) ? "true" : "false");
+        }
     }
 
     if (lcf->sources) {
@@ -146,17 +170,56 @@ ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
         *p++ = ']';
     }
 
-    for (g = ngx_http_livekit_optional_grants; g->name; g++) {
-        if (lcf->grants & g->flag) {
-            p = ngx_sprintf(p, ",\"%s\":true", g->name);
+    if (lcf->destination_room.len) {
+        p = ngx_cpymem(p, ",\"destinationRoom\":\"",
+                       sizeof(",\"destinationRoom\":\"") - 1);
+        p = (u_char *) ngx_escape_json(p, lcf->destination_room.data,
+                                       lcf->destination_room.len);
+        *p++ = '"';
+    }
+
+    return p;
+}
+
+
+/* the other grant objects (sip, agent, ...), each only when granted */
+
+static u_char *
+ngx_http_livekit_jwt_objects(u_char *p,
+    ngx_http_livekit_token_loc_conf_t *lcf)
+{
+    const char                *open;
+    ngx_http_livekit_grant_t  *g;
+
+    open = NULL;
+
+    for (g = ngx_http_livekit_grants; g->word.len; g++) {
+
+        if (open && ngx_strcmp(open, g->object) != 0) {
+            *p++ = '}';
+            open = NULL;
+        }
+
+        if (ngx_strcmp(g->object, "video") == 0
+            || !(lcf->grants & g->flag))
+        {
+            continue;
+        }
+
+        if (open == NULL) {
+            p = ngx_sprintf(p, ",\"%s\":{\"%s\":true", g->object, g->claim);
+            open = g->object;
+
+        } else {
+            p = ngx_sprintf(p, ",\"%s\":true", g->claim);
         }
     }
 
-    *p++ = '}';
+    if (open) {
+        *p++ = '}';
+    }
 
-    lcf->video_tail.len = p - lcf->video_tail.data;
-
-    return NGX_OK;
+    return p;
 }
 
 
@@ -217,6 +280,9 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
         }
 
         len += sizeof(",\"roomConfig\":") - 1 + config_len;
+
+    } else if (lcf->room_config_json.len) {
+        len += sizeof(",\"roomConfig\":") - 1 + lcf->room_config_json.len;
     }
 
     p = ngx_pnalloc(r->pool, len);
@@ -258,6 +324,11 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
         p = ngx_http_livekit_json_obj(p, ",\"roomConfig\":",
                                       sizeof(",\"roomConfig\":") - 1,
                                       c->room_config, config_len);
+
+    } else if (lcf->room_config_json.len) {
+        p = ngx_cpymem(p, ",\"roomConfig\":", sizeof(",\"roomConfig\":") - 1);
+        p = ngx_cpymem(p, lcf->room_config_json.data,
+                       lcf->room_config_json.len);
     }
 
     *p++ = '}';
@@ -338,7 +409,7 @@ ngx_http_livekit_jwt_len(size_t claims_len)
  */
 
 u_char *
-ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
+ngx_http_livekit_jwt_sign(ngx_log_t *log, ngx_http_livekit_key_t *key,
     ngx_str_t *claims, u_char *p)
 {
     u_char     *start, sig[EVP_MAX_MD_SIZE];
@@ -355,14 +426,9 @@ ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
     ngx_encode_base64url(&dst, claims);
     p += dst.len;
 
-    /* no key: restores the state keyed when the key was loaded */
-
-    if (EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
-        || EVP_MAC_update(key->mac, start, p - start) != 1
-        || EVP_MAC_final(key->mac, sig, &siglen, sizeof(sig)) != 1)
+    if (ngx_http_livekit_jwt_mac(log, key, start, p - start, sig, &siglen)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "livekit token: HMAC-SHA256 failed");
         return NULL;
     }
 
@@ -374,4 +440,132 @@ ngx_http_livekit_jwt_sign(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
     ngx_encode_base64url(&dst, &src);
 
     return p + dst.len;
+}
+
+
+/* HMAC-SHA256 with the key's context, restored to its keyed state */
+
+static ngx_int_t
+ngx_http_livekit_jwt_mac(ngx_log_t *log, ngx_http_livekit_key_t *key,
+    u_char *data, size_t len, u_char *sig, size_t *siglen)
+{
+    if (EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
+        || EVP_MAC_update(key->mac, data, len) != 1
+        || EVP_MAC_final(key->mac, sig, siglen, EVP_MAX_MD_SIZE) != 1)
+    {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "livekit token: HMAC-SHA256 failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Splits a compact HS256 token a client sent: NGX_OK with the claims
+ * object in "claims" (the caller json_decref()s it), NGX_DECLINED when it
+ * is not a well-formed HS256 JWT.  The signature is checked separately,
+ * once the claims name the key.
+ */
+
+ngx_int_t
+ngx_http_livekit_jwt_decode(ngx_http_request_t *r, ngx_str_t *token,
+    ngx_http_livekit_jwt_t *jwt)
+{
+    u_char      *p, *last, *dot1, *dot2;
+    json_t      *header;
+    ngx_str_t    part;
+    const char  *alg;
+
+    p = token->data;
+    last = p + token->len;
+
+    dot1 = (token->len <= NGX_HTTP_LIVEKIT_JWT_MAX)
+           ? ngx_strlchr(p, last, '.') : NULL;
+    dot2 = dot1 ? ngx_strlchr(dot1 + 1, last, '.') : NULL;
+
+    if (dot2 == NULL || ngx_strlchr(dot2 + 1, last, '.') != NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_livekit_jwt_part(r->pool, p, dot1, &part) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    header = json_loadb((char *) part.data, part.len, 0, NULL);
+    alg = json_string_value(json_object_get(header, "alg"));
+
+    if (alg == NULL || ngx_strcmp(alg, "HS256") != 0) {
+        json_decref(header);
+        return NGX_DECLINED;
+    }
+
+    json_decref(header);
+
+    if (ngx_http_livekit_jwt_part(r->pool, dot2 + 1, last, &jwt->signature)
+        != NGX_OK
+        || jwt->signature.len != NGX_HTTP_LIVEKIT_HS256_LEN
+        || ngx_http_livekit_jwt_part(r->pool, dot1 + 1, dot2, &part)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    jwt->claims = json_loadb((char *) part.data, part.len,
+                             JSON_REJECT_DUPLICATES, NULL);
+
+    if (!json_is_object(jwt->claims)) {
+        json_decref(jwt->claims);
+        jwt->claims = NULL;
+        return NGX_DECLINED;
+    }
+
+    jwt->signed_part.data = p;
+    jwt->signed_part.len = dot2 - p;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_livekit_jwt_part(ngx_pool_t *pool, u_char *start, u_char *end,
+    ngx_str_t *out)
+{
+    ngx_str_t  src;
+
+    src.data = start;
+    src.len = end - start;
+
+    out->data = ngx_pnalloc(pool, ngx_base64_decoded_length(src.len) + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_decode_base64url(out, &src);
+}
+
+
+/* NGX_OK when "key" made the token's signature */
+
+ngx_int_t
+ngx_http_livekit_jwt_check(ngx_http_request_t *r, ngx_http_livekit_key_t *key,
+    ngx_http_livekit_jwt_t *jwt)
+{
+    u_char     sig[EVP_MAX_MD_SIZE];
+    size_t     siglen;
+    ngx_log_t  log;
+
+    ngx_http_livekit_reply_log(r, &log);
+
+    if (ngx_http_livekit_jwt_mac(&log, key, jwt->signed_part.data,
+                                 jwt->signed_part.len, sig, &siglen)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return (siglen == jwt->signature.len
+            && CRYPTO_memcmp(sig, jwt->signature.data, siglen) == 0)
+           ? NGX_OK : NGX_DECLINED;
 }

@@ -2,8 +2,9 @@
 /*
  * Key sources and the current key set.
  *
- * Owns: reading LiveKit key files (the `key: secret` format livekit-server
- * --key-file reads), choosing the signing key (livekit_api_key), keying
+ * Owns: reading LiveKit key files (livekit-server --key-file; the YAML in
+ * them is parsed by _keys_yaml.c), choosing the signing key
+ * (livekit_api_key), keying
  * one HMAC-SHA256 context per key, and the key set the handler reads.
  * Does not own: building or signing tokens (_jwt.c).
  *
@@ -18,14 +19,9 @@
 #include <openssl/crypto.h>
 
 
-/* livekit-server warns below this length */
-#define NGX_HTTP_LIVEKIT_SECRET_MIN  32
 #define NGX_HTTP_LIVEKIT_KEYS_MAX    (1024 * 1024)
 
 
-static ngx_int_t ngx_http_livekit_keys_parse(ngx_conf_t *cf, ngx_str_t *file,
-    u_char *p, u_char *last, ngx_array_t *secrets);
-static u_char *ngx_http_livekit_keys_unquote(u_char *p, u_char **last);
 static void ngx_http_livekit_secret_wipe(void *data);
 static void ngx_http_livekit_mac_free(void *data);
 static ngx_http_livekit_keyset_t *ngx_http_livekit_keyset_create(
@@ -39,6 +35,7 @@ ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ssize_t              n;
     u_char              *buf;
+    ngx_uint_t           mode;
     ngx_fd_t             fd;
     ngx_str_t           *value, file;
     ngx_file_t           f;
@@ -83,6 +80,17 @@ ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         goto failed;
     }
 
+    mode = ngx_file_access(&fi);
+
+    if (mode & 0007) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "livekit_keys_file: \"%V\" has mode 0%c%c%c: "
+                           "livekit-server refuses a key file that gives "
+                           "others any permission", &file,
+                           '0' + ((mode >> 6) & 7), '0' + ((mode >> 3) & 7),
+                           '0' + (mode & 7));
+    }
+
     if (ngx_file_size(&fi) > NGX_HTTP_LIVEKIT_KEYS_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "livekit_keys_file: \"%V\" is larger than 1M",
@@ -116,7 +124,7 @@ ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cln->handler = ngx_http_livekit_secret_wipe;
     cln->data = lcf->secrets;
 
-    if (ngx_http_livekit_keys_parse(cf, &file, buf, buf + n, lcf->secrets)
+    if (ngx_http_livekit_keys_yaml_parse(cf, &file, buf, n, lcf->secrets)
         != NGX_OK)
     {
         goto failed;
@@ -138,144 +146,6 @@ failed:
     ngx_close_file(fd);
 
     return NGX_CONF_ERROR;
-}
-
-
-/*
- * One "name: secret" per line, as livekit-server's key file: blank lines
- * and "#" comments are skipped, values may be quoted.
- */
-
-static ngx_int_t
-ngx_http_livekit_keys_parse(ngx_conf_t *cf, ngx_str_t *file, u_char *p,
-    u_char *last, ngx_array_t *secrets)
-{
-    u_char                     *eol, *colon, *name, *name_end, *val, *val_end;
-    ngx_uint_t                  line, i;
-    ngx_http_livekit_secret_t  *s, *all;
-
-    for (line = 1; p < last; line++, p = eol + 1) {
-
-        eol = ngx_strlchr(p, last, '\n');
-        if (eol == NULL) {
-            eol = last;
-        }
-
-        name = p;
-        while (name < eol && (*name == ' ' || *name == '\t')) {
-            name++;
-        }
-
-        val_end = eol;
-        while (val_end > name
-               && (val_end[-1] == ' ' || val_end[-1] == '\t'
-                   || val_end[-1] == '\r'))
-        {
-            val_end--;
-        }
-
-        if (name == val_end || *name == '#') {
-            continue;
-        }
-
-        colon = ngx_strlchr(name, val_end, ':');
-        if (colon == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "livekit_keys_file: \"%V\" line %ui is not "
-                               "\"key: secret\"", file, line);
-            return NGX_ERROR;
-        }
-
-        name_end = colon;
-        while (name_end > name && (name_end[-1] == ' ' || name_end[-1] == '\t'))
-        {
-            name_end--;
-        }
-
-        name = ngx_http_livekit_keys_unquote(name, &name_end);
-
-        val = colon + 1;
-        while (val < val_end && (*val == ' ' || *val == '\t')) {
-            val++;
-        }
-
-        val = ngx_http_livekit_keys_unquote(val, &val_end);
-
-        if (name == name_end) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "livekit_keys_file: \"%V\" line %ui has an "
-                               "empty key name", file, line);
-            return NGX_ERROR;
-        }
-
-        if (val == val_end) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "livekit_keys_file: key \"%*s\" in \"%V\" "
-                               "has an empty secret",
-                               name_end - name, name, file);
-            return NGX_ERROR;
-        }
-
-        all = secrets->elts;
-        for (i = 0; i < secrets->nelts; i++) {
-            if ((size_t) (name_end - name) == all[i].name.len
-                && ngx_strncmp(all[i].name.data, name, all[i].name.len) == 0)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "livekit_keys_file: key \"%V\" appears "
-                                   "twice in \"%V\"", &all[i].name, file);
-                return NGX_ERROR;
-            }
-        }
-
-        s = ngx_array_push(secrets);
-        if (s == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memzero(s, sizeof(ngx_http_livekit_secret_t));
-
-        s->name.len = name_end - name;
-        s->name.data = ngx_pnalloc(cf->pool, s->name.len);
-
-        s->secret.len = val_end - val;
-        s->secret.data = ngx_pnalloc(cf->pool, s->secret.len);
-
-        if (s->name.data == NULL || s->secret.data == NULL) {
-            s->secret.len = 0;
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(s->name.data, name, s->name.len);
-        ngx_memcpy(s->secret.data, val, s->secret.len);
-
-        if (s->secret.len < NGX_HTTP_LIVEKIT_SECRET_MIN) {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                               "livekit_keys_file: the secret of key \"%V\" "
-                               "in \"%V\" is shorter than %d bytes",
-                               &s->name, file, NGX_HTTP_LIVEKIT_SECRET_MIN);
-        }
-    }
-
-    if (secrets->nelts == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "livekit_keys_file: \"%V\" has no keys", file);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static u_char *
-ngx_http_livekit_keys_unquote(u_char *p, u_char **last)
-{
-    if (*last - p >= 2 && (*p == '"' || *p == '\'') && (*last)[-1] == *p) {
-        (*last)--;
-        return p + 1;
-    }
-
-    return p;
 }
 
 
@@ -370,6 +240,73 @@ ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     }
 
     lcf->keyset = s[i].keyset;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A webhook location verifies with any key its scope could sign with:
+ * every key of the file, or the SSM key set.
+ */
+
+char *
+ngx_http_livekit_keyset_all(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets)
+{
+    ngx_int_t                    rc;
+    ngx_uint_t                   i;
+    ngx_http_livekit_secret_t   *s;
+    ngx_http_livekit_keyset_t  **ks;
+
+    *keysets = ngx_array_create(cf->pool, 2,
+                                sizeof(ngx_http_livekit_keyset_t *));
+    if (*keysets == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rc = ngx_http_livekit_ssm_keyset(cf, lcf);
+
+    if (rc == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ks = ngx_array_push(*keysets);
+        if (ks == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *ks = lcf->keyset;
+        return NGX_CONF_OK;
+    }
+
+    if (lcf->secrets == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"livekit_webhook\" has no key: "
+                           "set \"livekit_keys_file\" or "
+                           "\"livekit_ssm_path\"");
+        return NGX_CONF_ERROR;
+    }
+
+    s = lcf->secrets->elts;
+
+    for (i = 0; i < lcf->secrets->nelts; i++) {
+
+        if (s[i].keyset == NULL) {
+            s[i].keyset = ngx_http_livekit_keyset_create(cf, &s[i]);
+            if (s[i].keyset == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        ks = ngx_array_push(*keysets);
+        if (ks == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *ks = s[i].keyset;
+    }
 
     return NGX_CONF_OK;
 }

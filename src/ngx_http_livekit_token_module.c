@@ -5,77 +5,68 @@
  *
  * Owns: the directives and their configuration, the content handler that
  * chooses the contract by method (GET: today's product, POST: LiveKit's
- * standard token endpoint), reading the POST body, and every reply,
- * including JSON errors.
- * Does not own: checking input (_request.c), signing (_jwt.c), or where
- * keys come from (_keys.c).
+ * standard token endpoint), the POST body's limits, and the token reply in
+ * each contract's shape.
+ * Does not own: checking input (_request.c, _room_config.c), signing
+ * (_jwt.c), where keys come from (_keys.c), or sending replies and errors
+ * (_reply.c).
  */
 
 #include "ngx_http_livekit_token.h"
-#include "ngx_http_livekit_compat.h"
 
 
-#define NGX_HTTP_LIVEKIT_RETRY_AFTER  "5"
+/*
+ * The default livekit_token_max_size: a token that still fits in the
+ * request line of /rtc?access_token=... with the other parameters, within
+ * nginx's default large_client_header_buffers of 8k.
+ */
+#define NGX_HTTP_LIVEKIT_TOKEN_MAX  6144
+
+
+static ngx_str_t  ngx_http_livekit_allow = ngx_string("GET, POST");
+static ngx_str_t  ngx_http_livekit_retry_after = ngx_string("5");
+
+static const char  ngx_http_livekit_body_message[] =
+    "the request body is larger than the location allows "
+    "(livekit_token_body_max_size)";
 
 
 static ngx_int_t ngx_http_livekit_token_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_livekit_token_post(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf);
 static void ngx_http_livekit_token_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_livekit_token_post(ngx_http_request_t *r);
+static ngx_int_t ngx_http_livekit_token_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_livekit_token_issue(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c);
-static ngx_int_t ngx_http_livekit_token_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_livekit_token_is_json(ngx_http_request_t *r);
-static ngx_int_t ngx_http_livekit_token_error(ngx_http_request_t *r,
+static ngx_int_t ngx_http_livekit_token_preflight(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+static ngx_int_t ngx_http_livekit_token_reply(ngx_http_request_t *r,
+    ngx_http_livekit_key_t *key, ngx_http_livekit_claims_t *c,
+    ngx_str_t *claims, ngx_str_t *url);
+static ngx_int_t ngx_http_livekit_token_url(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_str_t *url,
     ngx_http_livekit_error_t *err);
-static ngx_int_t ngx_http_livekit_token_send(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_buf_t *b);
-static ngx_int_t ngx_http_livekit_token_header(ngx_http_request_t *r,
-    const char *name, const char *value);
 
 static void *ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
 static char *ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_livekit_token_grant_value(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_str_t *word);
+static char *ngx_http_livekit_token_sources(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_str_t *word, ngx_str_t *list);
+static char *ngx_http_livekit_token_kind(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_livekit_token_text(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_livekit_token_attribute(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_livekit_token_room_pattern(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static ngx_int_t ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_token_init(ngx_conf_t *cf);
-
-
-typedef struct {
-    ngx_str_t    name;
-    ngx_uint_t   flag;
-} ngx_http_livekit_grant_word_t;
-
-
-static ngx_http_livekit_grant_word_t  ngx_http_livekit_grant_words[] = {
-    { ngx_string("roomJoin"), NGX_HTTP_LIVEKIT_ROOM_JOIN },
-    { ngx_string("canPublish"), NGX_HTTP_LIVEKIT_CAN_PUBLISH },
-    { ngx_string("canSubscribe"), NGX_HTTP_LIVEKIT_CAN_SUBSCRIBE },
-    { ngx_string("canPublishData"), NGX_HTTP_LIVEKIT_CAN_PUBLISH_DATA },
-    { ngx_string("canUpdateOwnMetadata"),
-      NGX_HTTP_LIVEKIT_CAN_UPDATE_METADATA },
-    { ngx_string("hidden"), NGX_HTTP_LIVEKIT_HIDDEN },
-    { ngx_string("roomAdmin"), NGX_HTTP_LIVEKIT_ROOM_ADMIN },
-    { ngx_string("roomCreate"), NGX_HTTP_LIVEKIT_ROOM_CREATE },
-    { ngx_string("roomList"), NGX_HTTP_LIVEKIT_ROOM_LIST },
-    { ngx_string("roomRecord"), NGX_HTTP_LIVEKIT_ROOM_RECORD },
-    { ngx_string("agent"), NGX_HTTP_LIVEKIT_AGENT },
-    { ngx_null_string, 0 }
-};
-
-
-static ngx_str_t  ngx_http_livekit_sources[] = {
-    ngx_string("camera"),
-    ngx_string("microphone"),
-    ngx_string("screen_share"),
-    ngx_string("screen_share_audio"),
-    ngx_null_string
-};
+static ngx_int_t ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf);
 
 
 static ngx_command_t  ngx_http_livekit_token_commands[] = {
@@ -178,6 +169,83 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
       offsetof(ngx_http_livekit_token_loc_conf_t, metadata_max),
       NULL },
 
+    { ngx_string("livekit_token_identity_default"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, identity_default),
+      NULL },
+
+    { ngx_string("livekit_token_room_default"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, room_default),
+      NULL },
+
+    { ngx_string("livekit_token_agents"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_livekit_agents_set,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("livekit_token_room_config"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_livekit_room_config_set,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("livekit_token_kind"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_livekit_token_kind,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, kind),
+      NULL },
+
+    { ngx_string("livekit_token_room_preset"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_livekit_token_text,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, room_preset),
+      NULL },
+
+    { ngx_string("livekit_token_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, token_max),
+      NULL },
+
+    { ngx_string("livekit_token_body_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, body_max),
+      NULL },
+
+    { ngx_string("livekit_token_upstream_check"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_livekit_probe_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("livekit_webhook"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, webhook),
+      NULL },
+
+    { ngx_string("livekit_token_cors_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_livekit_cors_origins,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -204,7 +272,7 @@ ngx_module_t  ngx_http_livekit_token_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_livekit_probe_init_process,   /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -216,25 +284,77 @@ ngx_module_t  ngx_http_livekit_token_module = {
 static ngx_int_t
 ngx_http_livekit_token_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_http_livekit_error_t    err;
-    ngx_http_livekit_claims_t   c;
+    ngx_int_t                           rc;
+    ngx_http_livekit_error_t            err;
+    ngx_http_livekit_claims_t           c;
+    ngx_http_livekit_token_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
+
+    if (ngx_http_livekit_cors_headers(r, lcf) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (r->method == NGX_HTTP_POST) {
-        if (!ngx_http_livekit_token_is_json(r)) {
-            err.status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
-            err.code = "unsupported_media_type";
-            err.message = "POST a JSON body with "
-                          "\"Content-Type: application/json\"";
+        return ngx_http_livekit_token_post(r, lcf);
+    }
 
-            rc = ngx_http_discard_request_body(r);
-            if (rc != NGX_OK) {
-                return rc;
-            }
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-            return ngx_http_livekit_token_error(r, &err);
+    if (r->method == NGX_HTTP_OPTIONS && lcf->cors_origins) {
+        return ngx_http_livekit_token_preflight(r, lcf);
+    }
+
+    if (r->method != NGX_HTTP_GET) {
+        if (ngx_http_livekit_header_out(r, "Allow", &ngx_http_livekit_allow)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        (void) ngx_http_livekit_fail(&err,
+                   NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED,
+                   "use GET /token?room=...&participant=... or POST a "
+                   "JSON token request");
+
+        return ngx_http_livekit_reply_error(r, &err);
+    }
+
+    ngx_memzero(&c, sizeof(ngx_http_livekit_claims_t));
+
+    if (ngx_http_livekit_claims_from_args(r, &c, &err) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_livekit_token_issue(r, &c);
+}
+
+
+/*
+ * POST: a JSON body of at most livekit_token_body_max_size, refused
+ * before it is read when Content-Length says it is larger.
+ */
+
+static ngx_int_t
+ngx_http_livekit_token_post(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf)
+{
+    ngx_int_t                 rc;
+    ngx_http_livekit_error_t  err;
+
+    if (!ngx_http_livekit_token_is_json(r)) {
+        (void) ngx_http_livekit_fail(&err,
+                   NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE,
+                   "POST a JSON body with \"Content-Type: application/json\"");
+
+    } else if (r->headers_in.content_length_n > (off_t) lcf->body_max) {
+        (void) ngx_http_livekit_fail(&err, NGX_HTTP_LIVEKIT_BODY_TOO_LARGE,
+                   ngx_http_livekit_body_message);
+
+    } else {
         rc = ngx_http_read_client_request_body(r,
                                           ngx_http_livekit_token_body_handler);
 
@@ -250,45 +370,37 @@ ngx_http_livekit_token_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (r->method != NGX_HTTP_GET) {
-        if (ngx_http_livekit_token_header(r, "Allow", "GET, POST") != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        err.status = NGX_HTTP_NOT_ALLOWED;
-        err.code = "method_not_allowed";
-        err.message = "use GET /token?room=...&participant=... or POST a "
-                      "JSON token request";
-
-        return ngx_http_livekit_token_error(r, &err);
-    }
-
-    ngx_memzero(&c, sizeof(ngx_http_livekit_claims_t));
-
-    if (ngx_http_livekit_claims_from_args(r, &c, &err) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_livekit_token_issue(r, &c);
+    return ngx_http_livekit_reply_error(r, &err);
 }
 
 
 static void
 ngx_http_livekit_token_body_handler(ngx_http_request_t *r)
 {
-    ngx_http_finalize_request(r, ngx_http_livekit_token_post(r));
+    ngx_http_finalize_request(r, ngx_http_livekit_token_json(r));
 }
 
 
 static ngx_int_t
-ngx_http_livekit_token_post(ngx_http_request_t *r)
+ngx_http_livekit_token_json(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_str_t                   body;
-    ngx_http_livekit_error_t    err;
-    ngx_http_livekit_claims_t   c;
+    ngx_int_t                           rc;
+    ngx_str_t                           body;
+    ngx_http_livekit_error_t            err;
+    ngx_http_livekit_claims_t           c;
+    ngx_http_livekit_token_loc_conf_t  *lcf;
 
-    if (ngx_http_livekit_token_body(r, &body) != NGX_OK) {
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
+
+    rc = ngx_http_livekit_request_body(r, lcf->body_max, &body);
+
+    if (rc == NGX_DECLINED) {
+        (void) ngx_http_livekit_fail(&err, NGX_HTTP_LIVEKIT_BODY_TOO_LARGE,
+                                     ngx_http_livekit_body_message);
+        return ngx_http_livekit_reply_error(r, &err);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -297,7 +409,7 @@ ngx_http_livekit_token_post(ngx_http_request_t *r)
     rc = ngx_http_livekit_claims_from_json(r, body.data, body.len, &c, &err);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
@@ -305,6 +417,32 @@ ngx_http_livekit_token_post(ngx_http_request_t *r)
     }
 
     return ngx_http_livekit_token_issue(r, &c);
+}
+
+
+/* OPTIONS from a browser: 204 with the CORS headers, or 403 */
+
+static ngx_int_t
+ngx_http_livekit_token_preflight(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf)
+{
+    ngx_int_t                 rc;
+    ngx_http_livekit_error_t  err;
+
+    rc = ngx_http_livekit_cors_preflight(r, lcf, &err);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_livekit_reply_error(r, &err);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
 }
 
 
@@ -314,10 +452,7 @@ static ngx_int_t
 ngx_http_livekit_token_issue(ngx_http_request_t *r,
     ngx_http_livekit_claims_t *c)
 {
-    u_char                             *p;
-    size_t                              len;
     ngx_int_t                           rc;
-    ngx_buf_t                          *b;
     ngx_str_t                           claims, url;
     ngx_http_livekit_key_t             *key;
     ngx_http_livekit_error_t            err;
@@ -327,8 +462,12 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
 
     rc = ngx_http_livekit_claims_finish(r, lcf, c, &err);
 
+    if (rc == NGX_OK) {
+        rc = ngx_http_livekit_token_url(r, lcf, &url, &err);
+    }
+
     if (rc == NGX_DECLINED) {
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
     if (rc != NGX_OK) {
@@ -338,37 +477,21 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
     key = ngx_http_livekit_keyset_current(lcf->keyset);
 
     if (key == NULL) {
-        if (ngx_http_livekit_token_header(r, "Retry-After",
-                                          NGX_HTTP_LIVEKIT_RETRY_AFTER)
+        if (ngx_http_livekit_header_out(r, "Retry-After",
+                                        &ngx_http_livekit_retry_after)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        err.status = NGX_HTTP_SERVICE_UNAVAILABLE;
-        err.code = "keys_not_loaded";
-        err.message = "the token service has no signing key yet; "
-                      "retry after a few seconds";
+        (void) ngx_http_livekit_fail(&err, NGX_HTTP_LIVEKIT_KEYS_NOT_LOADED,
+                   "the token service has no signing key yet; "
+                   "retry after a few seconds");
 
-        return ngx_http_livekit_token_error(r, &err);
+        return ngx_http_livekit_reply_error(r, &err);
     }
 
-    if (lcf->url) {
-        if (ngx_http_complex_value(r, lcf->url, &url) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        /* variables such as $host come from the client */
-
-        if (ngx_http_livekit_check_text(&url, 0, &err) != NGX_OK) {
-            return ngx_http_livekit_token_error(r, &err);
-        }
-
-    } else {
-        url = lcf->keyset->url;
-    }
-
-    /* from here on room and identity are JSON-escaped */
+    /* from here on room, identity, name and url are JSON-escaped */
 
     if (ngx_http_livekit_jwt_claims(r, lcf, key, c, &claims) != NGX_OK
         || ngx_http_livekit_json_escape(r->pool, &url) != NGX_OK)
@@ -376,18 +499,70 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the reply is written in one buffer, the token signed in place */
+    if (ngx_http_livekit_jwt_len(claims.len) > lcf->token_max) {
+        (void) ngx_http_livekit_fail(&err, NGX_HTTP_LIVEKIT_TOKEN_TOO_LARGE,
+                   "the token would be larger than the location allows "
+                   "(livekit_token_max_size): send less metadata or fewer "
+                   "attributes");
 
-    len = ngx_http_livekit_jwt_len(claims.len) + url.len;
+        return ngx_http_livekit_reply_error(r, &err);
+    }
 
-    if (r->method == NGX_HTTP_GET) {
+    return ngx_http_livekit_token_reply(r, key, c, &claims, &url);
+}
+
+
+/* livekit_url, or the key source's URL; variables such as $host are
+ * the client's, so checked like its own values */
+
+static ngx_int_t
+ngx_http_livekit_token_url(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_str_t *url,
+    ngx_http_livekit_error_t *err)
+{
+    if (lcf->url == NULL) {
+        *url = lcf->keyset->url;
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, lcf->url, url) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_livekit_check_text(url, 0, err);
+}
+
+
+/*
+ * The reply in one buffer, the token signed in place:
+ * GET   {"token","url","room","participant"}, 200;
+ * POST  {"server_url","participant_token","room_name"[,"participant_name"]},
+ *       201, as LiveKit's token endpoint answers.
+ */
+
+static ngx_int_t
+ngx_http_livekit_token_reply(ngx_http_request_t *r,
+    ngx_http_livekit_key_t *key, ngx_http_livekit_claims_t *c,
+    ngx_str_t *claims, ngx_str_t *url)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_int_t   get;
+    ngx_buf_t  *b;
+    ngx_log_t   log;
+
+    get = (r->method == NGX_HTTP_GET);
+
+    len = ngx_http_livekit_jwt_len(claims->len) + url->len + c->room.len;
+
+    if (get) {
         len += sizeof("{\"token\":\"\",\"url\":\"\",\"room\":\"\","
-                      "\"participant\":\"\"}\n") - 1
-               + c->room.len + c->identity.len;
+                      "\"participant\":\"\"}\n") - 1 + c->identity.len;
 
     } else {
-        len += sizeof("{\"server_url\":\"\",\"participant_token\":\"\"}\n")
-               - 1;
+        len += sizeof("{\"server_url\":\"\",\"participant_token\":\"\","
+                      "\"room_name\":\"\",\"participant_name\":\"\"}\n") - 1
+               + c->name.len;
     }
 
     b = ngx_create_temp_buf(r->pool, len);
@@ -395,107 +570,42 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = b->last;
+    p = ngx_cpymem(b->last, get ? "{\"token\":\"" : "{\"server_url\":\"",
+                   get ? sizeof("{\"token\":\"") - 1
+                       : sizeof("{\"server_url\":\"") - 1);
 
-    if (r->method == NGX_HTTP_GET) {
-        p = ngx_cpymem(p, "{\"token\":\"", sizeof("{\"token\":\"") - 1);
-
-        p = ngx_http_livekit_jwt_sign(r, key, &claims, p);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        p = ngx_cpymem(p, "\",\"url\":\"", sizeof("\",\"url\":\"") - 1);
-        p = ngx_cpymem(p, url.data, url.len);
-        p = ngx_cpymem(p, "\",\"room\":\"", sizeof("\",\"room\":\"") - 1);
-        p = ngx_cpymem(p, c->room.data, c->room.len);
-        p = ngx_cpymem(p, "\",\"participant\":\"",
-                       sizeof("\",\"participant\":\"") - 1);
-        p = ngx_cpymem(p, c->identity.data, c->identity.len);
-
-        rc = NGX_HTTP_OK;
-
-    } else {
-        p = ngx_cpymem(p, "{\"server_url\":\"",
-                       sizeof("{\"server_url\":\"") - 1);
-        p = ngx_cpymem(p, url.data, url.len);
+    if (!get) {
+        p = ngx_cpymem(p, url->data, url->len);
         p = ngx_cpymem(p, "\",\"participant_token\":\"",
                        sizeof("\",\"participant_token\":\"") - 1);
+    }
 
-        p = ngx_http_livekit_jwt_sign(r, key, &claims, p);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    ngx_http_livekit_reply_log(r, &log);
+
+    p = ngx_http_livekit_jwt_sign(&log, key, claims, p);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (get) {
+        p = ngx_sprintf(p, "\",\"url\":\"%V\",\"room\":\"%V\","
+                        "\"participant\":\"%V", url, &c->room, &c->identity);
+
+    } else {
+        p = ngx_sprintf(p, "\",\"room_name\":\"%V", &c->room);
+
+        if (c->name.len) {
+            p = ngx_sprintf(p, "\",\"participant_name\":\"%V", &c->name);
         }
-
-        rc = NGX_HTTP_CREATED;
     }
 
     p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
     b->last = p;
 
-    ngx_http_livekit_stats_issued(rc == NGX_HTTP_CREATED);
+    ngx_http_livekit_stats_issued(!get);
 
-    return ngx_http_livekit_token_send(r, rc, b);
-}
-
-
-/* the request body in one piece, whether in memory or buffered to disk */
-
-static ngx_int_t
-ngx_http_livekit_token_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    off_t         len;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    ngx_str_null(body);
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                          b->file_pos);
-
-        if (n != b->file_last - b->file_pos) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "livekit token: cannot read the buffered body");
-            return NGX_ERROR;
-        }
-
-        p += n;
-    }
-
-    body->len = p - body->data;
-
-    return NGX_OK;
+    return ngx_http_livekit_reply(r, get ? NGX_HTTP_OK
+                                              : NGX_HTTP_CREATED, b);
 }
 
 
@@ -530,105 +640,6 @@ ngx_http_livekit_token_is_json(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
-ngx_http_livekit_token_error(ngx_http_request_t *r,
-    ngx_http_livekit_error_t *err)
-{
-    size_t       len;
-    json_t      *body;
-    ngx_buf_t   *b;
-
-    /*
-     * Client errors, and the 503 while no key is loaded: the key source
-     * logs its own failures once per change, so each request is only info.
-     */
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "livekit token: %ui %s", err->status, err->code);
-
-    ngx_http_livekit_stats_error(err->code);
-
-    body = json_pack("{s:s,s:s}", "error", err->code,
-                     "message", err->message);
-    if (body == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = json_dumpb(body, NULL, 0, JSON_COMPACT);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL || len == 0) {
-        json_decref(body);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last += json_dumpb(body, (char *) b->pos, len, JSON_COMPACT);
-    *b->last++ = '\n';
-    json_decref(body);
-
-    return ngx_http_livekit_token_send(r, err->status, b);
-}
-
-
-/* sends "b" as the whole JSON response */
-
-static ngx_int_t
-ngx_http_livekit_token_send(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_buf_t *b)
-{
-    ngx_int_t     rc;
-    ngx_chain_t   out;
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    if (ngx_http_livekit_token_header(r, "Cache-Control", "no-store")
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-static ngx_int_t
-ngx_http_livekit_token_header(ngx_http_request_t *r, const char *name,
-    const char *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_http_livekit_header_init(h);
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
-
-    return NGX_OK;
-}
-
-
 static void *
 ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
 {
@@ -645,6 +656,12 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
      *     conf->keys_file = { 0, NULL };
      *     conf->api_key = { 0, NULL };
      *     conf->keyset = NULL;
+     *     conf->destination_room = { 0, NULL };
+     *     conf->kind = { 0, NULL };
+     *     conf->room_preset = { 0, NULL };
+     *     conf->agents_any = 0;
+     *     conf->room_config_json = { 0, NULL };
+     *     conf->cors_any = 0;
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -655,13 +672,22 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
     conf->room = NGX_CONF_UNSET_PTR;
     conf->name = NGX_CONF_UNSET_PTR;
     conf->metadata = NGX_CONF_UNSET_PTR;
+    conf->identity_default = NGX_CONF_UNSET_PTR;
+    conf->room_default = NGX_CONF_UNSET_PTR;
     conf->grants = NGX_CONF_UNSET_UINT;
     conf->sources = NGX_CONF_UNSET_PTR;
     conf->attributes = NGX_CONF_UNSET_PTR;
+    conf->agents = NGX_CONF_UNSET_PTR;
+    conf->room_config = NGX_CONF_UNSET_PTR;
+    conf->cors_origins = NGX_CONF_UNSET_PTR;
 #if (NGX_PCRE)
     conf->room_pattern = NGX_CONF_UNSET_PTR;
 #endif
     conf->metadata_max = NGX_CONF_UNSET_SIZE;
+    conf->token_max = NGX_CONF_UNSET_SIZE;
+    conf->body_max = NGX_CONF_UNSET_SIZE;
+    conf->webhook = NGX_CONF_UNSET;
+    conf->probe_url = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -691,22 +717,68 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->room, prev->room, NULL);
     ngx_conf_merge_ptr_value(conf->name, prev->name, NULL);
     ngx_conf_merge_ptr_value(conf->metadata, prev->metadata, NULL);
+    ngx_conf_merge_ptr_value(conf->identity_default, prev->identity_default,
+                             NULL);
+    ngx_conf_merge_ptr_value(conf->room_default, prev->room_default, NULL);
 
     if (conf->grants == NGX_CONF_UNSET_UINT) {
         conf->grants = prev->grants;
         conf->sources = prev->sources;
+        conf->destination_room = prev->destination_room;
     }
 
     ngx_conf_merge_uint_value(conf->grants, prev->grants,
                               NGX_HTTP_LIVEKIT_DEFAULT_GRANTS);
     ngx_conf_merge_ptr_value(conf->sources, prev->sources, NULL);
+    ngx_conf_merge_str_value(conf->kind, prev->kind, "");
+    ngx_conf_merge_str_value(conf->room_preset, prev->room_preset, "");
     ngx_conf_merge_ptr_value(conf->attributes, prev->attributes, NULL);
+
+    if (conf->agents == NGX_CONF_UNSET_PTR) {
+        conf->agents = prev->agents;
+        conf->agents_any = prev->agents_any;
+    }
+
+    ngx_conf_merge_ptr_value(conf->agents, NULL, NULL);
+
+    if (conf->room_config == NGX_CONF_UNSET_PTR) {
+        conf->room_config = prev->room_config;
+        conf->room_config_json = prev->room_config_json;
+    }
+
+    ngx_conf_merge_ptr_value(conf->room_config, NULL, NULL);
+
+    if (conf->cors_origins == NGX_CONF_UNSET_PTR) {
+        conf->cors_origins = prev->cors_origins;
+        conf->cors_any = prev->cors_any;
+    }
+
+    ngx_conf_merge_ptr_value(conf->cors_origins, NULL, NULL);
 
 #if (NGX_PCRE)
     ngx_conf_merge_ptr_value(conf->room_pattern, prev->room_pattern, NULL);
 #endif
 
     ngx_conf_merge_size_value(conf->metadata_max, prev->metadata_max, 4096);
+    ngx_conf_merge_size_value(conf->token_max, prev->token_max,
+                              NGX_HTTP_LIVEKIT_TOKEN_MAX);
+    ngx_conf_merge_size_value(conf->body_max, prev->body_max, 16384);
+
+    ngx_conf_merge_value(conf->webhook, prev->webhook, 0);
+
+    if (conf->probe_url == NGX_CONF_UNSET_PTR) {
+        conf->probe_url = prev->probe_url;
+        conf->probe_interval = prev->probe_interval;
+    }
+
+    ngx_conf_merge_ptr_value(conf->probe_url, NULL, NULL);
+
+    if (conf->webhook
+        && ngx_http_livekit_keyset_all(cf, conf, &conf->webhook_keys)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->status && !conf->enable) {
 
@@ -718,7 +790,8 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
             return NGX_CONF_ERROR;
         }
 
-        return NGX_CONF_OK;
+        return ngx_http_livekit_probe_add(cf, conf) == NGX_OK
+               ? NGX_CONF_OK : NGX_CONF_ERROR;
     }
 
     if (!conf->enable) {
@@ -742,7 +815,9 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK) {
+    if (ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK
+        || ngx_http_livekit_probe_add(cf, conf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -753,19 +828,20 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 }
 
 
-/* livekit_token_grants roomJoin canSubscribe canPublishSources=camera ...; */
+/*
+ * livekit_token_grants roomJoin canSubscribe sip.call
+ *                      canPublishSources=camera,... destinationRoom=name;
+ */
 
 static char *
 ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_livekit_token_loc_conf_t *lcf = conf;
 
-    u_char                         *p, *last, *comma;
-    ngx_str_t                      *value, word, *src, *s;
-    ngx_uint_t                      i;
-    ngx_http_livekit_grant_word_t  *g;
-
-    static ngx_str_t  sources_eq = ngx_string("canPublishSources=");
+    char                      *rv;
+    ngx_str_t                 *value;
+    ngx_uint_t                 i;
+    ngx_http_livekit_grant_t  *g;
 
     if (lcf->grants != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
@@ -778,69 +854,18 @@ ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (value[i].len > sources_eq.len
-            && ngx_strncmp(value[i].data, sources_eq.data, sources_eq.len)
-               == 0)
-        {
-            if (lcf->sources) {
-                return "has \"canPublishSources=\" twice";
-            }
-
-            lcf->sources = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
-            if (lcf->sources == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            p = value[i].data + sources_eq.len;
-            last = value[i].data + value[i].len;
-
-            for ( /* void */ ; p < last; p = comma + 1) {
-                comma = ngx_strlchr(p, last, ',');
-                if (comma == NULL) {
-                    comma = last;
-                }
-
-                word.data = p;
-                word.len = comma - p;
-
-                for (src = ngx_http_livekit_sources; src->len; src++) {
-                    if (src->len == word.len
-                        && ngx_strncmp(src->data, word.data, word.len) == 0)
-                    {
-                        break;
-                    }
-                }
-
-                if (src->len == 0) {
-                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                       "unknown publish source \"%V\" in "
-                                       "\"%V\": use camera, microphone, "
-                                       "screen_share, screen_share_audio",
-                                       &word, &value[i]);
-                    return NGX_CONF_ERROR;
-                }
-
-                s = ngx_array_push(lcf->sources);
-                if (s == NULL) {
-                    return NGX_CONF_ERROR;
-                }
-
-                *s = *src;
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '=')) {
+            rv = ngx_http_livekit_token_grant_value(cf, lcf, &value[i]);
+            if (rv != NGX_CONF_OK) {
+                return rv;
             }
 
             continue;
         }
 
-        for (g = ngx_http_livekit_grant_words; g->name.len; g++) {
-            if (g->name.len == value[i].len
-                && ngx_strncmp(g->name.data, value[i].data, value[i].len)
-                   == 0)
-            {
-                break;
-            }
-        }
+        g = ngx_http_livekit_grant_find(&value[i]);
 
-        if (g->name.len == 0) {
+        if (g == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "unknown grant \"%V\" in \"%V\"",
                                &value[i], &cmd->name);
@@ -856,6 +881,177 @@ ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "has \"canPublishSources=\" without \"canPublish\": "
                "livekit-server would allow no source at all";
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/* canPublishSources=camera,microphone or destinationRoom=name */
+
+static char *
+ngx_http_livekit_token_grant_value(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_str_t *word)
+{
+    u_char                    *eq;
+    ngx_str_t                  name, arg;
+    ngx_http_livekit_error_t   err;
+
+    eq = ngx_strlchr(word->data, word->data + word->len, '=');
+
+    name.data = word->data;
+    name.len = eq - word->data;
+    arg.data = eq + 1;
+    arg.len = word->data + word->len - arg.data;
+
+    if (name.len == sizeof("canPublishSources") - 1
+        && ngx_strncmp(name.data, "canPublishSources", name.len) == 0)
+    {
+        return ngx_http_livekit_token_sources(cf, lcf, word, &arg);
+    }
+
+    if (name.len != sizeof("destinationRoom") - 1
+        || ngx_strncmp(name.data, "destinationRoom", name.len) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown grant \"%V\": only canPublishSources= "
+                           "and destinationRoom= take a value", word);
+        return NGX_CONF_ERROR;
+    }
+
+    if (lcf->destination_room.len) {
+        return "has \"destinationRoom=\" twice";
+    }
+
+    if (arg.len == 0 || arg.len > NGX_HTTP_LIVEKIT_MAX_NAME
+        || ngx_http_livekit_check_text(&arg, 0, &err) != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid room in \"%V\": 1 to 256 bytes of "
+                           "UTF-8 text", word);
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->destination_room = arg;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_livekit_token_sources(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_str_t *word, ngx_str_t *list)
+{
+    u_char     *p, *last, *comma;
+    ngx_str_t   source, *src, *s;
+
+    if (lcf->sources) {
+        return "has \"canPublishSources=\" twice";
+    }
+
+    lcf->sources = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+    if (lcf->sources == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = list->data;
+    last = p + list->len;
+
+    for ( /* void */ ; p < last; p = comma + 1) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        source.data = p;
+        source.len = comma - p;
+
+        src = ngx_http_livekit_vocab_find(ngx_http_livekit_sources, &source);
+
+        if (src == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown publish source \"%V\" in \"%V\": "
+                               "use camera, microphone, screen_share, "
+                               "screen_share_audio", &source, word);
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(lcf->sources);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = *src;
+    }
+
+    if (lcf->sources->nelts == 0) {
+        return "has an empty \"canPublishSources=\"";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* livekit_token_kind standard | ingress | egress | sip | agent; */
+
+static char *
+ngx_http_livekit_token_kind(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t  *field, *value;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_livekit_vocab_find(ngx_http_livekit_kinds, &value[1])
+        == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown participant kind \"%V\" in \"%V\": use "
+                           "standard, ingress, egress, sip or agent",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* a claim string fixed by configuration: 1 to 256 bytes of text */
+
+static char *
+ngx_http_livekit_token_text(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t                 *field, *value;
+    ngx_http_livekit_error_t   err;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > NGX_HTTP_LIVEKIT_MAX_NAME
+        || ngx_http_livekit_check_text(&value[1], 0, &err) != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\": 1 to 256 bytes "
+                           "of UTF-8 text", &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = value[1];
 
     return NGX_CONF_OK;
 }
@@ -978,6 +1174,10 @@ ngx_http_livekit_token_room_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_livekit_token_init(ngx_conf_t *cf)
 {
+    if (ngx_http_livekit_webhook_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_livekit_jwt_init(cf);
 }
 
@@ -985,7 +1185,7 @@ ngx_http_livekit_token_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_livekit_stats_reset();
+    ngx_http_livekit_probe_reset();
 
-    return NGX_OK;
+    return ngx_http_livekit_webhook_add_variables(cf);
 }

@@ -5,10 +5,12 @@
  * Owns: reading room, identity, name, metadata, attributes and roomConfig
  * from the GET query (read like URLSearchParams) or the POST JSON body
  * (LiveKit's standard token endpoint), then applying the location's
- * configuration: pinned values, the room pattern and every limit.  Any
- * problem becomes a 4xx with a machine code and a message saying what to
- * fix; nothing here logs a value.
- * Does not own: reading the body or writing replies (_module.c).
+ * configuration: pinned values, defaults, the room pattern and every
+ * limit.  Any problem becomes a 4xx with a code from the code table and a
+ * message saying what to fix; nothing here logs a client value.
+ * Also reads a request body into one piece.
+ * Does not own: writing replies (_module.c, _reply.c), or which
+ * roomConfig is allowed (_room_config.c).
  */
 
 #include "ngx_http_livekit_token.h"
@@ -19,31 +21,68 @@ static const char  ngx_http_livekit_utf8_message[] =
     "(percent-encode UTF-8 bytes in query strings)";
 
 
+/* how one claim is set by configuration and checked */
 typedef struct {
-    const char                  *field;       /* claim, for messages */
-    const char                  *missing;
-    const char                  *too_long;
-    const char                  *pinned;
-    const char                  *unavailable;
-} ngx_http_livekit_field_t;
+    ngx_http_livekit_code_e     pinned;
+    const char                 *pinned_msg;
+    ngx_http_livekit_code_e     unavailable;  /* NCODES: may be empty */
+} ngx_http_livekit_pin_t;
 
 
-static ngx_int_t ngx_http_livekit_fail(ngx_http_livekit_error_t *err,
-    ngx_uint_t status, const char *code, const char *message);
+static ngx_http_livekit_pin_t  ngx_http_livekit_pin_identity = {
+    NGX_HTTP_LIVEKIT_IDENTITY_PINNED,
+    "this location sets the participant identity itself: "
+    "do not send participant / participant_identity",
+    NGX_HTTP_LIVEKIT_IDENTITY_UNAVAILABLE
+};
+
+static ngx_http_livekit_pin_t  ngx_http_livekit_pin_room = {
+    NGX_HTTP_LIVEKIT_ROOM_PINNED,
+    "this location sets the room itself: do not send room / room_name",
+    NGX_HTTP_LIVEKIT_ROOM_UNAVAILABLE
+};
+
+static ngx_http_livekit_pin_t  ngx_http_livekit_pin_name = {
+    NGX_HTTP_LIVEKIT_NAME_PINNED,
+    "this location sets the participant name itself: "
+    "do not send name / participant_name",
+    NGX_HTTP_LIVEKIT_NCODES
+};
+
+static ngx_http_livekit_pin_t  ngx_http_livekit_pin_metadata = {
+    NGX_HTTP_LIVEKIT_METADATA_PINNED,
+    "this location sets the participant metadata itself: "
+    "do not send metadata / participant_metadata",
+    NGX_HTTP_LIVEKIT_NCODES
+};
+
+
 static ngx_int_t ngx_http_livekit_arg(ngx_http_request_t *r, u_char *raw,
     size_t len, ngx_str_t *value);
 static void ngx_http_livekit_json_cleanup(void *data);
+static ngx_int_t ngx_http_livekit_json_fields(json_t *root,
+    ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_json_str(json_t *root, const char *name,
     ngx_str_t *value);
+static ngx_int_t ngx_http_livekit_claims_set(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_pin(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, ngx_str_t *value,
-    ngx_http_livekit_error_t *err, const char *pinned,
-    const char *pinned_msg, const char *unavailable);
+    ngx_http_complex_value_t *cv, ngx_http_complex_value_t *dflt,
+    ngx_str_t *value, ngx_http_livekit_pin_t *pin,
+    ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_check_name(ngx_str_t *s,
-    ngx_http_livekit_error_t *err, const char *missing, const char *too_long,
-    const char *msg_missing, const char *msg_too_long);
+    ngx_http_livekit_error_t *err, ngx_http_livekit_code_e missing,
+    ngx_http_livekit_code_e too_long, const char *msg_missing,
+    const char *msg_too_long);
+static ngx_int_t ngx_http_livekit_room_pattern(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_attributes(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err);
+static ngx_int_t ngx_http_livekit_attributes_check(
+    ngx_http_livekit_token_loc_conf_t *lcf, json_t *attributes,
     ngx_http_livekit_error_t *err);
 
 
@@ -135,16 +174,23 @@ ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
 }
 
 
-/* an argument's value with "+" and percent escapes decoded */
+/*
+ * An argument's value decoded as URLSearchParams does: "+" is a space,
+ * "%" and two hex digits a byte, and any other "%" stays as it is
+ * ("50%off" is "50%off", "J%4" is "J%4").
+ */
 
 static ngx_int_t
 ngx_http_livekit_arg(ngx_http_request_t *r, u_char *raw, size_t len,
     ngx_str_t *value)
 {
-    u_char  *src, *dst, *p;
+    u_char     *p, *last, *d;
+    ngx_int_t   byte;
 
-    if (ngx_strlchr(raw, raw + len, '%') == NULL
-        && ngx_strlchr(raw, raw + len, '+') == NULL)
+    last = raw + len;
+
+    if (ngx_strlchr(raw, last, '%') == NULL
+        && ngx_strlchr(raw, last, '+') == NULL)
     {
         value->data = raw;
         value->len = len;
@@ -156,14 +202,100 @@ ngx_http_livekit_arg(ngx_http_request_t *r, u_char *raw, size_t len,
         return NGX_ERROR;
     }
 
-    for (p = raw; p < raw + len; p++) {
-        value->data[p - raw] = (*p == '+') ? ' ' : *p;
+    d = value->data;
+
+    for (p = raw; p < last; p++) {
+
+        if (*p == '+') {
+            *d++ = ' ';
+            continue;
+        }
+
+        if (*p == '%' && last - p >= 3) {
+            byte = ngx_hextoi(p + 1, 2);
+
+            if (byte != NGX_ERROR) {
+                *d++ = (u_char) byte;
+                p += 2;
+                continue;
+            }
+        }
+
+        *d++ = *p;
     }
 
-    src = value->data;
-    dst = value->data;
-    ngx_unescape_uri(&dst, &src, len, 0);
-    value->len = dst - value->data;
+    value->len = d - value->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The request body in one piece, whether in memory or buffered to disk;
+ * NGX_DECLINED, before any copy, when it is larger than "max" (a body
+ * without Content-Length).
+ */
+
+ngx_int_t
+ngx_http_livekit_request_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_log_t     log;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if ((size_t) len > max) {
+        return NGX_DECLINED;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_http_livekit_reply_log(r, &log);
+            ngx_log_error(NGX_LOG_ERR, &log, 0,
+                          "livekit token: cannot read the buffered body");
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    body->len = p - body->data;
 
     return NGX_OK;
 }
@@ -179,8 +311,7 @@ ngx_int_t
 ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
     size_t len, ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err)
 {
-    json_t              *root, *v, *a;
-    const char          *k;
+    json_t              *root;
     json_error_t         jerr;
     ngx_pool_cleanup_t  *cln;
 
@@ -191,8 +322,7 @@ ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
 
     root = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "invalid_json",
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_JSON,
             "the request body must be a JSON object (UTF-8, no duplicate "
             "keys), as in {\"room_name\":\"...\","
             "\"participant_identity\":\"...\"}");
@@ -202,39 +332,44 @@ ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
     cln->data = root;
 
     if (!json_is_object(root)) {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "invalid_json",
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_JSON,
             "the request body must be a JSON object, as in "
             "{\"room_name\":\"...\",\"participant_identity\":\"...\"}");
     }
 
+    return ngx_http_livekit_json_fields(root, c, err);
+}
+
+
+static ngx_int_t
+ngx_http_livekit_json_fields(json_t *root, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err)
+{
+    json_t  *v;
+
     if (ngx_http_livekit_json_str(root, "room_name", &c->room) != NGX_OK) {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "invalid_type",
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
                                      "room_name must be a string");
     }
 
     if (ngx_http_livekit_json_str(root, "participant_identity", &c->identity)
         != NGX_OK)
     {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "invalid_type",
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
                                      "participant_identity must be a string");
     }
 
     if (ngx_http_livekit_json_str(root, "participant_name", &c->name)
         != NGX_OK)
     {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "invalid_type",
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
                                      "participant_name must be a string");
     }
 
     if (ngx_http_livekit_json_str(root, "participant_metadata", &c->metadata)
         != NGX_OK)
     {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "invalid_type",
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
                                      "participant_metadata must be a string");
     }
 
@@ -242,17 +377,8 @@ ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
 
     if (v && !json_is_null(v)) {
         if (!json_is_object(v)) {
-            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_type",
+            return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
                 "participant_attributes must be an object of strings");
-        }
-
-        json_object_foreach(v, k, a) {
-            if (!json_is_string(a)) {
-                return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                             "invalid_type",
-                    "participant_attributes must be an object of strings");
-            }
         }
 
         c->attributes = v;
@@ -262,8 +388,7 @@ ngx_http_livekit_claims_from_json(ngx_http_request_t *r, u_char *body,
 
     if (v && !json_is_null(v)) {
         if (!json_is_object(v)) {
-            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_type",
+            return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
                                          "room_config must be an object");
         }
 
@@ -306,7 +431,8 @@ ngx_http_livekit_json_str(json_t *root, const char *name, ngx_str_t *value)
 
 /*
  * Both contracts end here: pinned values replace what the client sent
- * (a different value is refused), then every limit is checked.
+ * (a different value is refused), defaults fill what it did not send, then
+ * every limit is checked.
  */
 
 ngx_int_t
@@ -316,47 +442,22 @@ ngx_http_livekit_claims_finish(ngx_http_request_t *r,
 {
     ngx_int_t  rc;
 
-    rc = ngx_http_livekit_pin(r, lcf->identity, &c->identity, err,
-             "identity_pinned",
-             "this location sets the participant identity itself: "
-             "do not send participant / participant_identity",
-             "identity_unavailable");
+    rc = ngx_http_livekit_claims_set(r, lcf, c, err);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    rc = ngx_http_livekit_pin(r, lcf->room, &c->room, err, "room_pinned",
-             "this location sets the room itself: "
-             "do not send room / room_name", "room_unavailable");
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = ngx_http_livekit_pin(r, lcf->name, &c->name, err, "name_pinned",
-             "this location sets the participant name itself: "
-             "do not send name / participant_name", NULL);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = ngx_http_livekit_pin(r, lcf->metadata, &c->metadata, err,
-             "metadata_pinned",
-             "this location sets the participant metadata itself: "
-             "do not send metadata / participant_metadata", NULL);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = ngx_http_livekit_check_name(&c->room, err, "missing_room",
-             "room_too_long",
+    rc = ngx_http_livekit_check_name(&c->room, err,
+             NGX_HTTP_LIVEKIT_MISSING_ROOM, NGX_HTTP_LIVEKIT_ROOM_TOO_LONG,
              "room is required: send ?room=<name> or \"room_name\"",
              "room must be at most 256 bytes");
     if (rc != NGX_OK) {
         return rc;
     }
 
-    rc = ngx_http_livekit_check_name(&c->identity, err, "missing_identity",
-             "identity_too_long",
+    rc = ngx_http_livekit_check_name(&c->identity, err,
+             NGX_HTTP_LIVEKIT_MISSING_IDENTITY,
+             NGX_HTTP_LIVEKIT_IDENTITY_TOO_LONG,
              "the participant identity is required: send "
              "?participant=<identity> or \"participant_identity\"",
              "the participant identity must be at most 256 bytes");
@@ -365,16 +466,16 @@ ngx_http_livekit_claims_finish(ngx_http_request_t *r,
     }
 
     if (c->name.len) {
-        rc = ngx_http_livekit_check_name(&c->name, err, NULL, "name_too_long",
-                 NULL, "the participant name must be at most 256 bytes");
+        rc = ngx_http_livekit_check_name(&c->name, err, NGX_HTTP_LIVEKIT_NCODES,
+                 NGX_HTTP_LIVEKIT_NAME_TOO_LONG, NULL,
+                 "the participant name must be at most 256 bytes");
         if (rc != NGX_OK) {
             return rc;
         }
     }
 
     if (c->metadata.len > lcf->metadata_max) {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "metadata_too_large",
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_METADATA_TOO_LARGE,
             "participant metadata is larger than the location allows "
             "(livekit_token_metadata_max_size)");
     }
@@ -383,37 +484,68 @@ ngx_http_livekit_claims_finish(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-#if (NGX_PCRE)
-    if (lcf->room_pattern) {
-        rc = ngx_regex_exec(lcf->room_pattern, &c->room, NULL, 0);
-
-        if (rc == NGX_REGEX_NO_MATCHED) {
-            return ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN,
-                                         "room_not_allowed",
-                "this room name is not allowed here; ask for a room that "
-                "matches the service's naming rules");
-        }
-
-        if (rc < 0) {
-            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          ngx_regex_exec_n " failed: %i on room", rc);
-            return NGX_ERROR;
-        }
+    rc = ngx_http_livekit_room_pattern(r, lcf, c, err);
+    if (rc != NGX_OK) {
+        return rc;
     }
-#endif
 
-    return ngx_http_livekit_attributes(r, lcf, c, err);
+    rc = ngx_http_livekit_attributes(r, lcf, c, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_livekit_room_config_check(r, lcf, c, err);
 }
 
 
 static ngx_int_t
+ngx_http_livekit_claims_set(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_livekit_pin(r, lcf->identity, lcf->identity_default,
+                              &c->identity, &ngx_http_livekit_pin_identity,
+                              err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_livekit_pin(r, lcf->room, lcf->room_default, &c->room,
+                              &ngx_http_livekit_pin_room, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_livekit_pin(r, lcf->name, NULL, &c->name,
+                              &ngx_http_livekit_pin_name, err);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_livekit_pin(r, lcf->metadata, NULL, &c->metadata,
+                                &ngx_http_livekit_pin_metadata, err);
+}
+
+
+/*
+ * A pinned value ("cv") replaces the client's and refuses a different
+ * one; a default ("dflt") is used only when the client sent nothing.
+ */
+
+static ngx_int_t
 ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
-    ngx_str_t *value, ngx_http_livekit_error_t *err, const char *pinned,
-    const char *pinned_msg, const char *unavailable)
+    ngx_http_complex_value_t *dflt, ngx_str_t *value,
+    ngx_http_livekit_pin_t *pin, ngx_http_livekit_error_t *err)
 {
     ngx_str_t  v;
 
     if (cv == NULL) {
+        if (value->len == 0 && dflt) {
+            return ngx_http_complex_value(r, dflt, value);
+        }
+
         return NGX_OK;
     }
 
@@ -421,9 +553,8 @@ ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
         return NGX_ERROR;
     }
 
-    if (v.len == 0 && unavailable) {
-        return ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN,
-                                     unavailable,
+    if (v.len == 0 && pin->unavailable != NGX_HTTP_LIVEKIT_NCODES) {
+        return ngx_http_livekit_fail(err, pin->unavailable,
             "the server could not establish this value for you "
             "(are you signed in?)");
     }
@@ -432,9 +563,7 @@ ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
         && (value->len != v.len
             || ngx_memcmp(value->data, v.data, v.len) != 0))
     {
-        return ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN,
-                                     pinned,
-                                     pinned_msg);
+        return ngx_http_livekit_fail(err, pin->pinned, pin->pinned_msg);
     }
 
     *value = v;
@@ -445,19 +574,15 @@ ngx_http_livekit_pin(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
 
 static ngx_int_t
 ngx_http_livekit_check_name(ngx_str_t *s, ngx_http_livekit_error_t *err,
-    const char *missing, const char *too_long, const char *msg_missing,
-    const char *msg_too_long)
+    ngx_http_livekit_code_e missing, ngx_http_livekit_code_e too_long,
+    const char *msg_missing, const char *msg_too_long)
 {
     if (s->len == 0) {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     missing,
-                                     msg_missing);
+        return ngx_http_livekit_fail(err, missing, msg_missing);
     }
 
     if (s->len > NGX_HTTP_LIVEKIT_MAX_NAME) {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     too_long,
-                                     msg_too_long);
+        return ngx_http_livekit_fail(err, too_long, msg_too_long);
     }
 
     return ngx_http_livekit_check_text(s, 0, err);
@@ -491,10 +616,11 @@ ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
                 if (!multiline
                     || (*p != '\t' && *p != '\n' && *p != '\r'))
                 {
-                    return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                                 "control_character",
-                        "room, identity and name must not contain control "
-                        "characters; metadata only tabs and newlines");
+                    return ngx_http_livekit_fail(err,
+                        NGX_HTTP_LIVEKIT_CONTROL_CHARACTER,
+                        "room, identity, name and attribute names must not "
+                        "contain control characters; metadata and "
+                        "attribute values only tabs and newlines");
                 }
             }
 
@@ -503,8 +629,7 @@ ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
         }
 
         if (*p >= 0xf5) {
-            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_utf8",
+            return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_UTF8,
                                          ngx_http_livekit_utf8_message);
         }
 
@@ -519,8 +644,7 @@ ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
         if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff) || p > q
             || (u >= 0x80 && u < 0xa0))
         {
-            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_utf8",
+            return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_UTF8,
                                          ngx_http_livekit_utf8_message);
         }
     }
@@ -529,10 +653,44 @@ ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
 }
 
 
+static ngx_int_t
+ngx_http_livekit_room_pattern(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err)
+{
+#if (NGX_PCRE)
+    ngx_int_t  rc;
+    ngx_log_t  log;
+
+    if (lcf->room_pattern == NULL) {
+        return NGX_OK;
+    }
+
+    rc = ngx_regex_exec(lcf->room_pattern, &c->room, NULL, 0);
+
+    if (rc == NGX_REGEX_NO_MATCHED) {
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_ROOM_NOT_ALLOWED,
+            "this room name is not allowed here; ask for a room that "
+            "matches the service's naming rules");
+    }
+
+    if (rc < 0) {
+        ngx_http_livekit_reply_log(r, &log);
+        ngx_log_error(NGX_LOG_ALERT, &log, 0,
+                      ngx_regex_exec_n " failed: %i on room", rc);
+        return NGX_ERROR;
+    }
+#endif
+
+    return NGX_OK;
+}
+
+
 /*
  * Attributes: those the location sets (livekit_token_attribute) win; a
  * client may add others (POST participant_attributes) but not change
- * these.  The total size is bounded like metadata.
+ * these.  Names and values are checked like metadata, and the total size
+ * is bounded like metadata.
  */
 
 static ngx_int_t
@@ -540,15 +698,19 @@ ngx_http_livekit_attributes(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
     ngx_http_livekit_error_t *err)
 {
-    size_t                         size;
-    json_t                        *v, *cur;
+    json_t                        *cur;
     ngx_str_t                      s;
-    const char                    *k;
     ngx_uint_t                     i;
     ngx_pool_cleanup_t            *cln;
     ngx_http_livekit_attribute_t  *attr;
 
-    if (lcf->attributes && c->attributes == NULL) {
+    if (lcf->attributes == NULL) {
+        return c->attributes
+               ? ngx_http_livekit_attributes_check(lcf, c->attributes, err)
+               : NGX_OK;
+    }
+
+    if (c->attributes == NULL) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
         if (cln == NULL) {
             return NGX_ERROR;
@@ -563,9 +725,9 @@ ngx_http_livekit_attributes(ngx_http_request_t *r,
         cln->data = c->attributes;
     }
 
-    attr = lcf->attributes ? lcf->attributes->elts : NULL;
+    attr = lcf->attributes->elts;
 
-    for (i = 0; lcf->attributes && i < lcf->attributes->nelts; i++) {
+    for (i = 0; i < lcf->attributes->nelts; i++) {
 
         if (ngx_http_complex_value(r, &attr[i].value, &s) != NGX_OK) {
             return NGX_ERROR;
@@ -577,55 +739,79 @@ ngx_http_livekit_attributes(ngx_http_request_t *r,
             && (json_string_length(cur) != s.len
                 || ngx_memcmp(json_string_value(cur), s.data, s.len) != 0))
         {
-            return ngx_http_livekit_fail(err, NGX_HTTP_FORBIDDEN,
-                                         "attribute_pinned",
+            return ngx_http_livekit_fail(err,
+                NGX_HTTP_LIVEKIT_ATTRIBUTE_PINNED,
                 "this location sets one of the participant_attributes "
                 "itself: leave that attribute out");
         }
+
+        /* json_stringn() takes only valid UTF-8 */
 
         if (ngx_http_livekit_check_text(&s, 1, err) != NGX_OK) {
             return NGX_DECLINED;
         }
 
-        v = json_stringn((char *) s.data, s.len);
-
-        if (json_object_set_new(c->attributes, (char *) attr[i].name.data, v)
+        if (json_object_set_new(c->attributes, (char *) attr[i].name.data,
+                                json_stringn((char *) s.data, s.len))
             != 0)
         {
-            return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_utf8",
-                "attribute values must be valid UTF-8");
+            return NGX_ERROR;
         }
     }
 
-    if (c->attributes == NULL) {
-        return NGX_OK;
-    }
+    return ngx_http_livekit_attributes_check(lcf, c->attributes, err);
+}
+
+
+/* names and values: strings checked like metadata, bounded in total */
+
+static ngx_int_t
+ngx_http_livekit_attributes_check(ngx_http_livekit_token_loc_conf_t *lcf,
+    json_t *attributes, ngx_http_livekit_error_t *err)
+{
+    size_t       size;
+    json_t      *v;
+    ngx_str_t    s;
+    const char  *k;
 
     size = 0;
 
-    json_object_foreach(c->attributes, k, v) {
-        size += ngx_strlen(k) + json_string_length(v);
+    json_object_foreach(attributes, k, v) {
+
+        if (!json_is_string(v)) {
+            return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
+                "participant_attributes must be an object of strings");
+        }
+
+        s.data = (u_char *) k;
+        s.len = ngx_strlen(k);
+
+        if (s.len == 0) {
+            return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
+                "participant_attributes names must not be empty");
+        }
+
+        size += s.len;
+
+        if (ngx_http_livekit_check_text(&s, 0, err) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        s.data = (u_char *) json_string_value(v);
+        s.len = json_string_length(v);
+        size += s.len;
+
+        if (ngx_http_livekit_check_text(&s, 1, err) != NGX_OK) {
+            return NGX_DECLINED;
+        }
     }
 
     if (size > lcf->metadata_max) {
-        return ngx_http_livekit_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "attributes_too_large",
+        return ngx_http_livekit_fail(err,
+            NGX_HTTP_LIVEKIT_ATTRIBUTES_TOO_LARGE,
             "participant attributes are larger than the location allows "
             "(livekit_token_metadata_max_size)");
     }
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_livekit_fail(ngx_http_livekit_error_t *err, ngx_uint_t status,
-    const char *code, const char *message)
-{
-    err->status = status;
-    err->code = code;
-    err->message = message;
-
-    return NGX_DECLINED;
 }

@@ -10,39 +10,25 @@
  */
 
 #include "ngx_http_livekit_token.h"
+#include "ngx_http_livekit_text.h"
 
 
 #define NGX_HTTP_LIVEKIT_STATS_ZONE_SIZE  (64 * 1024)
 
 
-/* every code a token location answers with; the counters follow it */
-static const char  *ngx_http_livekit_codes[] = {
-    "missing_room", "missing_identity", "room_too_long", "identity_too_long",
-    "name_too_long", "invalid_utf8", "control_character",
-    "metadata_too_large", "attributes_too_large", "invalid_json",
-    "invalid_type", "room_not_allowed", "identity_pinned", "room_pinned",
-    "name_pinned", "metadata_pinned", "attribute_pinned",
-    "identity_unavailable", "room_unavailable", "method_not_allowed",
-    "unsupported_media_type", "keys_not_loaded",
-    NULL
-};
-
-#define NGX_HTTP_LIVEKIT_NCODES                                               \
-    (sizeof(ngx_http_livekit_codes) / sizeof(char *) - 1)
-
-
 typedef struct {
     ngx_atomic_t   issued_get;
     ngx_atomic_t   issued_post;
+    ngx_atomic_t   webhooks;
     ngx_atomic_t   errors[NGX_HTTP_LIVEKIT_NCODES];
 } ngx_http_livekit_stats_t;
 
 
-static ngx_http_livekit_stats_t  *ngx_http_livekit_stats;
 static ngx_str_t  ngx_http_livekit_stats_zone_name =
     ngx_string("livekit_token_stats");
 
 
+static ngx_http_livekit_stats_t *ngx_http_livekit_stats_get(void);
 static ngx_int_t ngx_http_livekit_stats_zone(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone,
     void *data);
@@ -52,17 +38,61 @@ static json_t *ngx_http_livekit_status_json(ngx_http_request_t *r,
     ngx_http_livekit_source_status_t *st, ngx_str_t *key);
 static ngx_int_t ngx_http_livekit_status_source(ngx_http_request_t *r,
     ngx_http_livekit_source_status_t *st, ngx_str_t *key);
+static ngx_int_t ngx_http_livekit_status_text(ngx_pool_t *pool,
+    ngx_str_t *s, ngx_uint_t flags);
 
 
 /*
- * Each configuration starts without counters: the zone exists only while a
- * location shows them, and its init sets the pointer again.
+ * The counters of the running configuration: the zone's data in
+ * ngx_cycle, looked up once per cycle.  Nothing is kept from a
+ * configuration that failed (nginx -t refused a reload), so a worker the
+ * master respawns afterwards counts in the zone of the cycle it runs.
  */
 
-void
-ngx_http_livekit_stats_reset(void)
+static ngx_http_livekit_stats_t *
+ngx_http_livekit_stats_get(void)
 {
-    ngx_http_livekit_stats = NULL;
+    ngx_uint_t                 i;
+    ngx_shm_zone_t            *zone;
+    ngx_list_part_t           *part;
+
+    static volatile ngx_cycle_t       *cycle;
+    static ngx_http_livekit_stats_t   *stats;
+
+    if (cycle == ngx_cycle) {
+        return stats;
+    }
+
+    stats = NULL;
+    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag == &ngx_http_livekit_token_module
+            && zone[i].shm.name.len == ngx_http_livekit_stats_zone_name.len
+            && ngx_strncmp(zone[i].shm.name.data,
+                           ngx_http_livekit_stats_zone_name.data,
+                           zone[i].shm.name.len) == 0)
+        {
+            stats = zone[i].data;
+            break;
+        }
+    }
+
+    cycle = ngx_cycle;
+
+    return stats;
 }
 
 
@@ -90,11 +120,11 @@ ngx_http_livekit_stats_zone(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone, void *data)
 {
-    ngx_slab_pool_t  *shpool;
+    ngx_slab_pool_t           *shpool;
+    ngx_http_livekit_stats_t  *stats;
 
     if (data) {
         zone->data = data;
-        ngx_http_livekit_stats = data;
         return NGX_OK;
     }
 
@@ -102,18 +132,16 @@ ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone, void *data)
 
     if (zone->shm.exists) {
         zone->data = shpool->data;
-        ngx_http_livekit_stats = shpool->data;
         return NGX_OK;
     }
 
-    ngx_http_livekit_stats = ngx_slab_calloc(shpool,
-                                             sizeof(ngx_http_livekit_stats_t));
-    if (ngx_http_livekit_stats == NULL) {
+    stats = ngx_slab_calloc(shpool, sizeof(ngx_http_livekit_stats_t));
+    if (stats == NULL) {
         return NGX_ERROR;
     }
 
-    shpool->data = ngx_http_livekit_stats;
-    zone->data = ngx_http_livekit_stats;
+    shpool->data = stats;
+    zone->data = stats;
 
     return NGX_OK;
 }
@@ -122,28 +150,39 @@ ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone, void *data)
 void
 ngx_http_livekit_stats_issued(ngx_uint_t post)
 {
-    if (ngx_http_livekit_stats) {
-        (void) ngx_atomic_fetch_add(post ? &ngx_http_livekit_stats->issued_post
-                                         : &ngx_http_livekit_stats->issued_get,
+    ngx_http_livekit_stats_t  *s;
+
+    s = ngx_http_livekit_stats_get();
+
+    if (s) {
+        (void) ngx_atomic_fetch_add(post ? &s->issued_post : &s->issued_get,
                                     1);
     }
 }
 
 
 void
-ngx_http_livekit_stats_error(const char *code)
+ngx_http_livekit_stats_webhook(void)
 {
-    ngx_uint_t  i;
+    ngx_http_livekit_stats_t  *s;
 
-    if (ngx_http_livekit_stats == NULL) {
-        return;
+    s = ngx_http_livekit_stats_get();
+
+    if (s) {
+        (void) ngx_atomic_fetch_add(&s->webhooks, 1);
     }
+}
 
-    for (i = 0; ngx_http_livekit_codes[i]; i++) {
-        if (ngx_strcmp(ngx_http_livekit_codes[i], code) == 0) {
-            (void) ngx_atomic_fetch_add(&ngx_http_livekit_stats->errors[i], 1);
-            return;
-        }
+
+void
+ngx_http_livekit_stats_error(ngx_http_livekit_code_e code)
+{
+    ngx_http_livekit_stats_t  *s;
+
+    s = ngx_http_livekit_stats_get();
+
+    if (s) {
+        (void) ngx_atomic_fetch_add(&s->errors[code], 1);
     }
 }
 
@@ -278,6 +317,8 @@ ngx_http_livekit_status_source(ngx_http_request_t *r,
         *key = k->name;
     }
 
+    ngx_http_livekit_probe_state(ks, st);
+
     if (ks->status) {
         return ks->status(ks, r->pool, st);
     }
@@ -298,11 +339,23 @@ ngx_http_livekit_status_json(ngx_http_request_t *r,
     ngx_uint_t                 i;
     ngx_http_livekit_stats_t  *s;
 
-    s = ngx_http_livekit_stats;
+    s = ngx_http_livekit_stats_get();
 
-    root = json_pack("{s:{s:I,s:I}}", "tokens",
+    /* key names and SSM texts are outside text: valid UTF-8 for jansson */
+
+    if (ngx_http_livekit_status_text(r->pool, key, 0) != NGX_OK
+        || ngx_http_livekit_status_text(r->pool, &st->last_error, 0) != NGX_OK
+        || ngx_http_livekit_status_text(r->pool, &st->credentials, 0)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    root = json_pack("{s:{s:I,s:I},s:{s:I}}", "tokens",
                      "get", (json_int_t) (s ? s->issued_get : 0),
-                     "post", (json_int_t) (s ? s->issued_post : 0));
+                     "post", (json_int_t) (s ? s->issued_post : 0),
+                     "webhooks",
+                     "verified", (json_int_t) (s ? s->webhooks : 0));
     errors = json_object();
 
     if (root == NULL || errors == NULL
@@ -312,8 +365,8 @@ ngx_http_livekit_status_json(ngx_http_request_t *r,
         return NULL;
     }
 
-    for (i = 0; ngx_http_livekit_codes[i]; i++) {
-        if (json_object_set_new(errors, ngx_http_livekit_codes[i],
+    for (i = 0; i < NGX_HTTP_LIVEKIT_NCODES; i++) {
+        if (json_object_set_new(errors, ngx_http_livekit_codes[i].name,
                                 json_integer(s ? s->errors[i] : 0))
             != 0)
         {
@@ -330,6 +383,18 @@ ngx_http_livekit_status_json(ngx_http_request_t *r,
                                             ? ngx_time() - st->loaded : -1));
 
     if (source == NULL || json_object_set_new(root, "keys", source) != 0) {
+        json_decref(root);
+        return NULL;
+    }
+
+    if (st->upstream
+        && json_object_set_new(source, "upstream",
+               json_pack("{s:s,s:I}", "state", st->upstream,
+                         "age", (json_int_t) (st->upstream_checked
+                                     ? ngx_time() - st->upstream_checked
+                                     : -1)))
+           != 0)
+    {
         json_decref(root);
         return NULL;
     }
@@ -372,10 +437,16 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    s = ngx_http_livekit_stats;
+    if (ngx_http_livekit_status_text(r->pool, &key,
+                                     NGX_HTTP_LIVEKIT_TEXT_LABEL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    len = 1024 + NGX_HTTP_LIVEKIT_NCODES * (64 + NGX_ATOMIC_T_LEN)
-          + key.len + ngx_escape_json(NULL, key.data, key.len);
+    s = ngx_http_livekit_stats_get();
+
+    len = 1536 + NGX_HTTP_LIVEKIT_NCODES * (64 + NGX_ATOMIC_T_LEN) + key.len;
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -387,13 +458,17 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
             "# TYPE livekit_token_issued_total counter\n"
             "livekit_token_issued_total{contract=\"get\"} %uA\n"
             "livekit_token_issued_total{contract=\"post\"} %uA\n"
+            "# HELP livekit_token_webhooks_verified_total Webhooks passed on.\n"
+            "# TYPE livekit_token_webhooks_verified_total counter\n"
+            "livekit_token_webhooks_verified_total %uA\n"
             "# HELP livekit_token_errors_total Error replies, by code.\n"
             "# TYPE livekit_token_errors_total counter\n",
-            s ? s->issued_get : 0, s ? s->issued_post : 0);
+            s ? s->issued_get : 0, s ? s->issued_post : 0,
+            s ? s->webhooks : 0);
 
-    for (i = 0; ngx_http_livekit_codes[i]; i++) {
+    for (i = 0; i < NGX_HTTP_LIVEKIT_NCODES; i++) {
         p = ngx_sprintf(p, "livekit_token_errors_total{code=\"%s\"} %uA\n",
-                        ngx_http_livekit_codes[i], s ? s->errors[i] : 0);
+                        ngx_http_livekit_codes[i].name, s ? s->errors[i] : 0);
     }
 
     p = ngx_sprintf(p,
@@ -401,7 +476,7 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
             "# TYPE livekit_token_key_info gauge\n"
             "livekit_token_key_info{key=\"");
 
-    p = (u_char *) ngx_escape_json(p, key.data, key.len);
+    p = ngx_cpymem(p, key.data, key.len);
 
     p = ngx_sprintf(p, "\",source=\"%s\",state=\"%s\"} 1\n"
             "# HELP livekit_token_key_age_seconds Age of the key set.\n"
@@ -418,6 +493,20 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
                 "# TYPE livekit_token_ssm_failures_total counter\n"
                 "livekit_token_ssm_failures_total %ui\n",
                 st.calls, st.failures);
+    }
+
+    if (st.upstream) {
+        p = ngx_sprintf(p,
+                "# HELP livekit_token_upstream_check Does livekit-server "
+                "accept the key.\n"
+                "# TYPE livekit_token_upstream_check gauge\n"
+                "livekit_token_upstream_check{state=\"%s\"} 1\n"
+                "# HELP livekit_token_upstream_check_age_seconds Age of "
+                "the last check.\n"
+                "# TYPE livekit_token_upstream_check_age_seconds gauge\n"
+                "livekit_token_upstream_check_age_seconds %T\n",
+                st.upstream, st.upstream_checked
+                             ? ngx_time() - st.upstream_checked : -1);
     }
 
     b->last = p;
@@ -442,4 +531,31 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* "s" made showable in place (a pool copy): see ngx_http_livekit_text.h */
+
+static ngx_int_t
+ngx_http_livekit_status_text(ngx_pool_t *pool, ngx_str_t *s, ngx_uint_t flags)
+{
+    u_char  *p;
+    size_t   size;
+
+    if (s->len == 0) {
+        ngx_str_set(s, "");
+        return NGX_OK;
+    }
+
+    size = ngx_http_livekit_text_max(s->len) + 1;
+
+    p = ngx_pnalloc(pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->len = ngx_http_livekit_text_escape(p, size, s->data, s->len, flags);
+    s->data = p;
+
+    return NGX_OK;
 }

@@ -248,3 +248,27 @@ iss: devkey
 ttl: 21600
 sub: "p+q r"
 video: {"canPublish":true,"canPublishData":true,"canSubscribe":true,"room":"good","roomJoin":true}
+
+
+
+=== TEST 11: a percent sign without two hex digits stays literal, as URLSearchParams reads it
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- request
+GET /token?room=50%off&participant=J%4&name=%%41%zz%
+--- error_code: 200
+--- response_body_filters eval
+\&LiveKitToken::claims
+--- response_body
+reply: participant,room,token,url
+url: "ws://127.0.0.1:7880"
+room: "50%off"
+participant: "J%4"
+header: {"alg":"HS256","typ":"JWT"}
+iss: devkey
+ttl: 21600
+name: "%A%zz%"
+sub: "J%4"
+video: {"canPublish":true,"canPublishData":true,"canSubscribe":true,"room":"50%off","roomJoin":true}

@@ -1,6 +1,6 @@
 # The POST contract: LiveKit's standard token endpoint, what the client
 # SDKs' TokenSource.endpoint calls.  JSON in, 201 {"server_url",
-# "participant_token"} out; the body is read the nginx way, also when
+# "participant_token","room_name"[,"participant_name"]} out; the body is read the nginx way, also when
 # buffered to disk.
 
 use lib 't/lib';
@@ -21,10 +21,11 @@ __DATA__
 --- config
     location = /token {
         livekit_token on;
+        livekit_token_agents notes;
     }
 --- request
 POST /token
-{"room_name":"consult-42","participant_identity":"jane@example.com","participant_name":"Jane \"JD\" Doe","participant_metadata":"{\"role\":\"editor\"}","participant_attributes":{"tier":"gold","lang":"fr"},"room_config":{"agents":[{"agentName":"notes"}],"emptyTimeout":60},"unknown_field":true}
+{"room_name":"consult-42","participant_identity":"jane@example.com","participant_name":"Jane \"JD\" Doe","participant_metadata":"{\"role\":\"editor\"}","participant_attributes":{"tier":"gold","lang":"fr"},"room_config":{"agents":[{"agent_name":"notes"}]},"unknown_field":true}
 --- more_headers
 Content-Type: application/json
 --- error_code: 201
@@ -34,15 +35,17 @@ Cache-Control: no-store
 --- response_body_filters eval
 \&LiveKitToken::claims
 --- response_body
-reply: participant_token,server_url
+reply: participant_name,participant_token,room_name,server_url
 server_url: "ws://127.0.0.1:7880"
+room_name: "consult-42"
+participant_name: "Jane \"JD\" Doe"
 header: {"alg":"HS256","typ":"JWT"}
 iss: devkey
 ttl: 21600
 attributes: {"lang":"fr","tier":"gold"}
 metadata: "{\"role\":\"editor\"}"
 name: "Jane \"JD\" Doe"
-roomConfig: {"agents":[{"agentName":"notes"}],"emptyTimeout":60}
+roomConfig: {"agents":[{"agentName":"notes"}]}
 sub: "jane@example.com"
 video: {"canPublish":true,"canPublishData":true,"canSubscribe":true,"room":"consult-42","roomJoin":true}
 --- no_error_log
@@ -64,8 +67,10 @@ Content-Type: application/json; charset=utf-8
 --- response_body_filters eval
 \&LiveKitToken::claims
 --- response_body
-reply: participant_token,server_url
+reply: participant_name,participant_token,room_name,server_url
 server_url: "ws://127.0.0.1:7880"
+room_name: "salle \u00e9t\u00e9"
+participant_name: "back\\slash"
 header: {"alg":"HS256","typ":"JWT"}
 iss: devkey
 ttl: 21600
@@ -91,8 +96,9 @@ Content-Type: APPLICATION/JSON
 --- response_body_filters eval
 \&LiveKitToken::claims
 --- response_body
-reply: participant_token,server_url
+reply: participant_token,room_name,server_url
 server_url: "ws://127.0.0.1:7880"
+room_name: "disk"
 header: {"alg":"HS256","typ":"JWT"}
 iss: devkey
 ttl: 21600
@@ -115,8 +121,9 @@ Content-Type: application/json
 --- response_body_filters eval
 \&LiveKitToken::claims
 --- response_body
-reply: participant_token,server_url
+reply: participant_token,room_name,server_url
 server_url: "ws://127.0.0.1:7880"
+room_name: "r"
 header: {"alg":"HS256","typ":"JWT"}
 iss: devkey
 ttl: 21600

@@ -81,8 +81,9 @@ User-Agent: tester/1.0
 --- response_body_filters eval
 \&LiveKitToken::claims
 --- response_body
-reply: participant_token,server_url
+reply: participant_token,room_name,server_url
 server_url: "ws://127.0.0.1:7880"
+room_name: "r"
 header: {"alg":"HS256","typ":"JWT"}
 iss: devkey
 ttl: 21600

@@ -874,3 +874,75 @@ Content-Type: application/json
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 38: a control character in a client's attribute name is refused
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- request
+POST /token
+{"room_name":"r","participant_identity":"bob","participant_attributes":{"k\u0001":"v"}}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_body_like chomp
+^\{"error":"control_character",
+
+
+
+=== TEST 39: a C1 control character in a client's attribute value is refused
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- request
+POST /token
+{"room_name":"r","participant_identity":"bob","participant_attributes":{"k":"v\u0085"}}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_body_like chomp
+^\{"error":"invalid_utf8",
+
+
+
+=== TEST 40: an empty attribute name is refused, a tab or newline in a value is fine
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- request eval
+[
+"POST /token\n" . '{"room_name":"r","participant_identity":"bob","participant_attributes":{"":"v"}}',
+"POST /token\n" . '{"room_name":"r","participant_identity":"bob","participant_attributes":{"k":"a\tb\nc"}}',
+]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[400, 201]
+--- response_body_like eval
+[
+'^\{"error":"invalid_type",',
+'^\{"server_url":',
+]
+
+
+
+=== TEST 41: at info, the module's line carries status, code and client address, but no client value
+--- log_level: info
+--- config
+    location = /token {
+        livekit_token on;
+    }
+--- request
+GET /token?room=secret-room-name-xyz&name=secret-display-name
+--- error_code: 400
+--- error_log
+livekit token: 400 missing_identity, client: 127.0.0.1
+--- no_error_log
+secret-room-name-xyz
+secret-display-name
+request: "GET

@@ -70,7 +70,7 @@ s3cr3t
 
 
 
-=== TEST 4: a line that is not key: secret names its line number, not its content
+=== TEST 4: a line that is not key: secret names its line number and libyaml's reason, not its content
 --- http_config
     livekit_keys_file ../html/keys.yaml;
     livekit_url ws://127.0.0.1:7880;
@@ -85,7 +85,7 @@ k1: s3cr3t-0123456789abcdefghijklmnopqrstuvwxyz
 s3cr3t-without-a-name
 --- must_die
 --- error_log
-line 2 is not "key: secret"
+is not valid YAML: could not find expected ':' (while scanning a simple key at line 2)
 --- no_error_log
 s3cr3t
 
@@ -111,7 +111,7 @@ s3cr3t
 
 
 
-=== TEST 6: a key that appears twice is refused
+=== TEST 6: a key that appears twice is refused, naming both lines
 --- http_config
     livekit_keys_file ../html/keys.yaml;
     livekit_url ws://127.0.0.1:7880;
@@ -126,7 +126,7 @@ k1: s3cr3t-0123456789abcdefghijklmnopqrstuvwxyz
 k1: s3cr3t-zyxwvutsrqponmlkjihgfedcba9876543210
 --- must_die
 --- error_log
-key "k1" appears twice
+line 2 repeats the key of line 1
 --- no_error_log
 s3cr3t
 

@@ -6,6 +6,9 @@
 //	client [flags] negative   refused tokens reach the client with livekit-server's reason
 //	client [flags] idle       a signalling WebSocket survives -idle of silence
 //	client [flags] publish    a synthetic participant for the browser tests
+//	client [flags] agent      POST /token dispatching -agent: it joins and sends data
+//	client [flags] multinode  participants over two nodes, one killed (-nodes)
+//	client [flags] load URL   join -n participants to URL, print timings (bench)
 //
 // Each check prints "ok - ..." or "not ok - ..."; the exit status is the
 // number of failed checks (capped).
@@ -34,16 +37,25 @@ const (
 )
 
 var (
-	flagDoor     = flag.String("door", "https://meet.dissertation-editor.com", "the front door")
-	flagCA       = flag.String("ca", "", "PEM file of the CA to trust besides the system's")
-	flagResolve  = flag.String("resolve", "", "name=ip[,name=ip...]: addresses for names, instead of DNS")
-	flagRoom     = flag.String("room", "", "room (default: a random one)")
-	flagIdentity = flag.String("identity", "", "identity for publish (default: a random one)")
-	flagKeys     = flag.String("keys", "", "LiveKit key file, to mint tokens the front door would not (negative)")
-	flagLKPid    = flag.Int("lk-pid", 0, "livekit-server's pid: idle stops it (SIGSTOP) so that nothing at all crosses the proxy")
-	flagIdle     = flag.Duration("idle", 65*time.Second, "idle: how long the WebSocket stays silent")
-	flagDuration = flag.Duration("duration", 5*time.Minute, "publish: how long to stay")
-	flagVerbose  = flag.Bool("v", false, "SDK logs")
+	flagDoor        = flag.String("door", "https://meet.dissertation-editor.com", "the front door")
+	flagCA          = flag.String("ca", "", "PEM file of the CA to trust besides the system's")
+	flagResolve     = flag.String("resolve", "", "name=ip[,name=ip...]: addresses for names, instead of DNS")
+	flagRoom        = flag.String("room", "", "room (default: a random one)")
+	flagIdentity    = flag.String("identity", "", "identity for publish (default: a random one)")
+	flagKeys        = flag.String("keys", "", "LiveKit key file, to mint tokens the front door would not (negative)")
+	flagLKPid       = flag.Int("lk-pid", 0, "livekit-server's pid: idle stops it (SIGSTOP) so that nothing at all crosses the proxy")
+	flagIdle        = flag.Duration("idle", 65*time.Second, "idle: how long the WebSocket stays silent")
+	flagDuration    = flag.Duration("duration", 5*time.Minute, "publish: how long to stay")
+	flagVerbose     = flag.Bool("v", false, "SDK logs")
+	flagNodes       = flag.String("nodes", "", "multinode: NODE_ID=pid,NODE_ID=pid of the two livekit-server nodes")
+	flagN           = flag.Int("n", 40, "load: participants")
+	flagRoomSize    = flag.Int("room-size", 10, "load: participants per room")
+	flagConcurrency = flag.Int("concurrency", 8, "load: joins at a time")
+	flagHold        = flag.Duration("hold", 10*time.Second, "load: how long everyone stays")
+	flagCPUPids     = flag.String("cpu-pids", "", "load: pids whose CPU time is measured (the nginx worker)")
+	flagMode        = flag.String("mode", "", "load: a label for the output")
+	flagAgent       = flag.String("agent", "note-taker", "agent: the agent name to dispatch")
+	flagAgentWait   = flag.Duration("agent-wait", 30*time.Second, "agent: how long to wait for the agent and its message")
 )
 
 var failed int
@@ -70,8 +82,17 @@ func randomID(prefix string) string {
 
 func main() {
 	flag.Parse()
+	if flag.NArg() == 2 && flag.Arg(0) == "load" {
+		lksdk.SetLogger(logger.GetDiscardLogger())
+		if _, err := newFrontDoor(*flagDoor, *flagCA, *flagResolve); err != nil {
+			fmt.Fprintln(os.Stderr, "client:", err)
+			os.Exit(2)
+		}
+		load(flag.Arg(1))
+		os.Exit(failed)
+	}
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish")
+		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish|agent|multinode|load")
 		os.Exit(2)
 	}
 	if *flagVerbose {
@@ -97,6 +118,10 @@ func main() {
 		idle(door, room)
 	case "publish":
 		publish(door, room)
+	case "agent":
+		agent(door, room)
+	case "multinode":
+		multinode(door, room)
 	default:
 		fmt.Fprintln(os.Stderr, "client: unknown command", flag.Arg(0))
 		os.Exit(2)

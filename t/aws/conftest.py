@@ -42,10 +42,35 @@ ACCOUNT = "123456789012"
 _counter = itertools.count(1)
 
 
+def _port_range():
+    """LIVEKIT_TEST_PORTS=28000-28999: ports for moto and nginx from this
+    range (outside the kernel's ephemeral range, so no outgoing connection
+    takes one between the check and the bind), else any free port."""
+    spec = os.environ.get("LIVEKIT_TEST_PORTS", "")
+    if not spec:
+        return None
+    lo, hi = (int(x) for x in spec.split("-"))
+    assert 1024 <= lo <= hi <= 65535, spec
+    # each pytest run starts at its own offset, so runs side by side differ
+    start = lo + (os.getpid() * 7) % (hi - lo + 1)
+    return itertools.chain(range(start, hi + 1), range(lo, start))
+
+
+_ports = _port_range()
+
+
 def free_port():
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        if _ports is None:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+        for port in _ports:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+        raise RuntimeError("no free port left in LIVEKIT_TEST_PORTS")
 
 
 def wait_port(port, timeout=15.0):
@@ -181,6 +206,16 @@ class Proxy:
                 conn.close()
 
             def fault(self, kind):
+                if isinstance(kind, tuple):
+                    # ("raw", status, body bytes): an answer made up by a test
+                    _, status, raw = kind
+                    self.send_response(status)
+                    self.send_header("Content-Type",
+                                     "application/x-amz-json-1.1")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                    return
                 if kind == "hang":
                     time.sleep(proxy.hang_seconds)
                     self.close_connection = True
@@ -386,9 +421,14 @@ http {{
         while self.proc.poll() is None and time.time() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), 0.5):
-                    return self
+                    pass
             except OSError:
                 time.sleep(0.05)
+                continue
+            # the master listens before it forks: wait for the workers too
+            if self.workers():
+                return self
+            time.sleep(0.05)
         with open(os.path.join(self.dir, "logs", "stderr.log")) as f:
             raise RuntimeError("nginx did not start: " + f.read())
 

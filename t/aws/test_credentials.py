@@ -34,7 +34,7 @@ class Stub:
                 body = self.rfile.read(n) if n else b""
                 stub.requests.append((self.command, self.path, dict(self.headers)))
                 status, text = handle(self.command, self.path, self.headers, body)
-                data = text.encode()
+                data = text if isinstance(text, bytes) else text.encode()
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

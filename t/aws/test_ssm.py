@@ -101,7 +101,10 @@ def test_5xx_fails_the_fetch_after_3_attempts_then_recovers(site, proxy, nginx):
     n = nginx(site.env(proxy), ssm_conf(site)).start()
     n.wait_log("answered InternalServerError (HTTP 500)")
     pids = n.workers()
-    assert proxy.count() == 3
+    # three attempts in the failed fetch; a fourth call is the next fetch,
+    # whose jittered backoff after one failure may round down to 0 s
+    assert proxy.count() in (3, 4)
+    assert proxy.faults == []
     recovers(n, site, pids)
     assert len(n.error_lines()) == 1
 

@@ -11,12 +11,15 @@ package LiveKitToken;
 use strict;
 use warnings;
 
-use Crypt::JWT qw(decode_jwt);
+use Crypt::JWT qw(decode_jwt encode_jwt);
+use Digest::SHA qw(sha256);
+use MIME::Base64 qw(encode_base64);
 use JSON::PP;
 use MIME::Base64 qw(decode_base64url);
 use Exporter 'import';
 
-our @EXPORT = qw(claims keys_file $DEV_SECRET $OTHER_SECRET);
+our @EXPORT = qw(claims keys_file known_secret webhook_headers $DEV_SECRET
+                 $OTHER_SECRET);
 
 our $DEV_SECRET   = 'dev-secret-0123456789abcdefghijklmnopqrstuv';
 our $OTHER_SECRET = 'other-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA987';
@@ -25,6 +28,12 @@ my %secrets = (devkey => $DEV_SECRET, otherkey => $OTHER_SECRET);
 
 my $json = JSON::PP->new->canonical(1)->utf8(1);
 my $out  = JSON::PP->new->canonical(1)->ascii(1)->allow_nonref(1);
+
+# known_secret($iss, $secret): claims() verifies tokens of "iss" with it
+sub known_secret {
+    my ($iss, $secret) = @_;
+    $secrets{$iss} = $secret;
+}
 
 sub keys_file {
     return "devkey: $DEV_SECRET\notherkey: $OTHER_SECRET\n";
@@ -75,6 +84,9 @@ sub claims {
         $token = $reply->{participant_token};
         push @out, "reply: " . join(',', sort keys %$reply);
         push @out, "server_url: " . _text($reply->{server_url});
+        push @out, "room_name: " . _text($reply->{room_name});
+        push @out, "participant_name: " . _text($reply->{participant_name})
+            if exists $reply->{participant_name};
 
     } else {
         return "BAD reply has no token: $body";
@@ -89,7 +101,8 @@ sub claims {
     } or return "BAD token does not decode: $@";
 
     my $iss = $unverified->{iss} // '';
-    my $secret = $secrets{$iss} or return "BAD unknown iss '$iss'";
+    my $secret = $secrets{$iss}
+        or return "BAD unknown iss " . $out->encode($iss);
 
     my $claims = eval {
         decode_jwt(token => $token, key => $secret,
@@ -113,6 +126,32 @@ sub claims {
     }
 
     return join("\n", @out) . "\n";
+}
+
+# webhook_headers($body, %opt): the headers livekit-server sends with a
+# webhook: Content-Type and an Authorization token (HS256, iss, nbf, exp,
+# sha256 = standard base64 of the body's SHA-256), as its notifier makes
+# them.  Options change one thing to forge: key, secret, exp/nbf offsets
+# (seconds from now), sha256, alg, bearer.
+sub webhook_headers {
+    my ($body, %opt) = @_;
+
+    my $key = $opt{key} // 'devkey';
+    my $secret = $opt{secret} // $secrets{$key} // $DEV_SECRET;
+    my $now = time;
+    my %claims = (
+        iss    => $key,
+        nbf    => $now + ($opt{nbf} // 0),
+        exp    => $now + ($opt{exp} // 300),
+        sha256 => $opt{sha256} // encode_base64(sha256($body), ''),
+    );
+    delete $claims{exp} if $opt{no_exp};
+
+    my $jwt = encode_jwt(payload => \%claims, key => $secret,
+                         alg => $opt{alg} // 'HS256');
+    my $auth = ($opt{bearer} ? 'Bearer ' : '') . $jwt;
+
+    return "Content-Type: application/webhook+json\nAuthorization: $auth";
 }
 
 # strings are shown as JSON so that escapes and non-ASCII are exact

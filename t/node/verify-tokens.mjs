@@ -313,6 +313,22 @@ http {
         location = /token {
             livekit_token on;
             ${common()}
+            livekit_token_agents *;
+        }
+
+        location = /vocab {
+            livekit_token on;
+            ${common()}
+            livekit_token_grants roomJoin canSubscribe canSubscribeMetrics canManageAgentSession recorder ingressAdmin sip.admin sip.call agent.admin agent.createSimulation inference.perform observability.write destinationRoom=next-room;
+            livekit_token_kind agent;
+            livekit_token_room_preset consult;
+        }
+
+        location = /roomcfg {
+            livekit_token on;
+            ${common()}
+            livekit_token_agents notes;
+            livekit_token_room_config '{"emptyTimeout":300,"maxParticipants":3,"agents":[{"agentName":"greeter"}]}';
         }
 
         location = /ttl90 {
@@ -521,9 +537,9 @@ async function runChecks() {
   });
 
   // --- POST contract ------------------------------------------------------
+  const POST_KEYS = ['server_url', 'participant_token', 'room_name'];
+  const POST_NAMED = [...POST_KEYS, 'participant_name'];
   const roomConfig = {
-    name: 'ignored-by-server',
-    emptyTimeout: 30,
     agents: [{ agentName: 'x', metadata: '{"k":"v \\"q\\""}' }],
   };
   const postBody = {
@@ -535,10 +551,12 @@ async function runChecks() {
     room_config: roomConfig,
   };
   let postRes;
-  await check('POST /token (application/json, all fields): 201, JSON, no-store, body keys {server_url,participant_token}', async () => {
+  await check('POST /token (application/json, all fields): 201, JSON, no-store, body keys {server_url,participant_token,room_name,participant_name}', async () => {
     postRes = await postJson('/token', postBody);
-    expectTokenResponse(postRes, 201, ['server_url', 'participant_token']);
+    expectTokenResponse(postRes, 201, POST_NAMED);
     eq(postRes.json.server_url, LK_URL, 'server_url');
+    eq(postRes.json.room_name, 'post-room', 'room_name');
+    eq(postRes.json.participant_name, 'Post User', 'participant_name');
   });
 
   await check('POST /token: claims exactly iss/sub/name/metadata/attributes/roomConfig/video', async () => {
@@ -557,7 +575,7 @@ async function runChecks() {
 
   await check('POST /token (room_name + participant_identity only): no name/metadata/attributes/roomConfig claims', async () => {
     const res = await postJson('/token', { room_name: 'r1', participant_identity: 'u1' });
-    expectTokenResponse(res, 201, ['server_url', 'participant_token']);
+    expectTokenResponse(res, 201, POST_KEYS);
     const claims = await verify(res.json.participant_token, 'devkey');
     expectClaims(claims, { iss: 'devkey', sub: 'u1', video: defaultVideo('r1') });
   });
@@ -585,10 +603,10 @@ async function runChecks() {
       participant_name: `name ${nasty}`,
       participant_metadata: md,
       participant_attributes: attrs,
-      room_config: { agents: [{ agentName: 'a"b\\c', metadata: md }] },
+      room_config: { agents: [{ agent_name: 'a"b\\c', metadata: md }] },
     };
     const res = await postJson('/token', body);
-    expectTokenResponse(res, 201, ['server_url', 'participant_token']);
+    expectTokenResponse(res, 201, POST_NAMED);
     const claims = await verify(res.json.participant_token, 'devkey');
     expectClaims(claims, {
       iss: 'devkey',
@@ -596,7 +614,7 @@ async function runChecks() {
       name: `name ${nasty}`,
       metadata: md,
       attributes: attrs,
-      roomConfig: body.room_config,
+      roomConfig: { agents: [{ agentName: 'a"b\\c', metadata: md }] },
       video: defaultVideo(nastyRoom),
     });
     await expectVerifyFails(res.json.participant_token, 'devkey', WRONG_SECRET, 'wrong secret');
@@ -607,7 +625,7 @@ async function runChecks() {
       '{"room_name":"r\\u00e9","participant_identity":"id\\ud83d\\ude00\\/x",' +
       '"participant_metadata":"tab\\u0009nl\\u000aend","participant_attributes":{"k\\u00e9":"v\\"w"}}';
     const res = await postJson('/token', raw);
-    expectTokenResponse(res, 201, ['server_url', 'participant_token']);
+    expectTokenResponse(res, 201, POST_KEYS);
     const claims = await verify(res.json.participant_token, 'devkey');
     expectClaims(claims, {
       iss: 'devkey',
@@ -626,7 +644,7 @@ async function runChecks() {
       note(`POST with C0 control characters is rejected: ${res.text.trim()}`);
       return;
     }
-    expectTokenResponse(res, 201, ['server_url', 'participant_token']);
+    expectTokenResponse(res, 201, POST_KEYS);
     const claims = await verify(res.json.participant_token, 'devkey');
     expectClaims(claims, { iss: 'devkey', sub: 'u', name: 'a\bb', metadata: 'x\u0001\u001fy', video: defaultVideo('r') });
   });
@@ -638,7 +656,7 @@ async function runChecks() {
       note('POST string containing \\u0000 is rejected with a 4xx');
       return;
     }
-    expectTokenResponse(res, 201, ['server_url', 'participant_token']);
+    expectTokenResponse(res, 201, POST_KEYS);
     const claims = await verify(res.json.participant_token, 'devkey');
     expectClaims(claims, { iss: 'devkey', sub: 'u', metadata: 'nul\u0000end', video: defaultVideo('r') });
   });
@@ -736,6 +754,51 @@ async function runChecks() {
         canPublishSources: ['camera', 'microphone'],
       },
     });
+  });
+
+  await check('the whole claim vocabulary (video, sip, agent, inference, observability, kind, roomPreset) decodes to the same grants', async () => {
+    const res = await get('/vocab?room=xyz&participant=Bot');
+    expectTokenResponse(res, 200, ['token', 'url', 'room', 'participant']);
+    const claims = await verify(res.json.token, 'devkey');
+    expectClaims(claims, {
+      iss: 'devkey',
+      sub: 'Bot',
+      kind: 'agent',
+      roomPreset: 'consult',
+      video: {
+        room: 'xyz',
+        roomJoin: true,
+        canPublish: false,
+        canSubscribe: true,
+        canPublishData: false,
+        canSubscribeMetrics: true,
+        canManageAgentSession: true,
+        recorder: true,
+        ingressAdmin: true,
+        destinationRoom: 'next-room',
+      },
+      sip: { admin: true, call: true },
+      agent: { admin: true, createSimulation: true },
+      inference: { perform: true },
+      observability: { write: true },
+    });
+  });
+
+  await check('livekit_token_room_config is signed as configured, with the allowed agent a client asks for added', async () => {
+    const cfg = { emptyTimeout: 300, maxParticipants: 3, agents: [{ agentName: 'greeter' }] };
+    let res = await postJson('/roomcfg', { room_name: 'r', participant_identity: 'u' });
+    expectTokenResponse(res, 201, POST_KEYS);
+    let claims = await verify(res.json.participant_token, 'devkey');
+    expectClaims(claims, { iss: 'devkey', sub: 'u', roomConfig: cfg, video: defaultVideo('r') });
+    res = await postJson('/roomcfg', { room_name: 'r', participant_identity: 'u', room_config: { agents: [{ agent_name: 'notes' }] } });
+    expectTokenResponse(res, 201, POST_KEYS);
+    claims = await verify(res.json.participant_token, 'devkey');
+    expectClaims(claims, {
+      iss: 'devkey', sub: 'u', video: defaultVideo('r'),
+      roomConfig: { ...cfg, agents: [{ agentName: 'greeter' }, { agentName: 'notes' }] },
+    });
+    res = await postJson('/roomcfg', { room_name: 'r', participant_identity: 'u', room_config: { emptyTimeout: 1 } });
+    expectError(res, 403);
   });
 
   // --- attributes from config + complex livekit_url -----------------------

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `make bench` (after bench/run.sh) or `make bench-frontdoor`: what the front
+# door costs a LiveKit call.  One livekit-server v1.13.5 and
+# nginx.conf.example (ports, paths, certificates substituted, and
+# worker_processes 1 so that one worker holds everyone) on 127.0.0.1.  The
+# load generator (e2e/client load, built on server-sdk-go like LiveKit's own
+# `lk load-test`) joins BENCH_FD_N participants, half publishers of an Opus
+# track, half subscribers, 10 per room, once straight to livekit-server
+# (ws://) and once through the front door (wss://, TLS, the /rtc proxy),
+# alternating for BENCH_FD_ROUNDS rounds.  Per run: join latency p50/p99,
+# the nginx worker's CPU time during the joins and during a hold of
+# BENCH_FD_HOLD seconds, after a warm-up of 10 joins each way.  Report: the door/straight ratios of the medians,
+# nginx CPU per participant, and how many participants the one worker held.
+#
+#   BENCH_FD_N [100]  BENCH_FD_ROUNDS [3]  BENCH_FD_HOLD [10s]
+#   (BENCH_QUICK=1: 20, 1, 3s)
+#   BENCH_FD_CONCURRENCY [8]  BENCH_FD_PORT_BASE [24700] (base .. base+29)
+#   BENCH_RESULTS [bench/results]
+set -uo pipefail
+
+bench=$(cd "$(dirname "$0")" && pwd)
+run=$bench/.work/frontdoor
+# shellcheck source=../e2e/lib.sh
+. "$bench/../e2e/lib.sh"
+cd "$repo"
+results=${BENCH_RESULTS:-$bench/results}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then   # the CI smoke run of make bench
+    n=${BENCH_FD_N:-20} rounds=${BENCH_FD_ROUNDS:-1} hold=${BENCH_FD_HOLD:-3s}
+else
+    n=${BENCH_FD_N:-100} rounds=${BENCH_FD_ROUNDS:-3} hold=${BENCH_FD_HOLD:-10s}
+fi
+conc=${BENCH_FD_CONCURRENCY:-8}
+off=${BENCH_FD_PORT_BASE:-24700}
+HTTP_PORT=$off HTTPS_PORT=$((off + 1)) LK=$((off + 10))
+
+rm -rf "$run"
+mkdir -p "$run/logs" "$results"
+ports_free $HTTP_PORT $HTTPS_PORT $LK $((LK + 1)) $((LK + 2)) || exit 1
+[ -f "$module" ] || { echo "bench/frontdoor: build the module first (make module)" >&2; exit 1; }
+lk_bin=$(scripts/livekit-server.sh build) || exit 1
+build_client || exit 1
+
+fd_ca "$run/ca"
+fd_cert "$run/ca" "$run/certs/meet" "$domain"
+fd_keys "$run/keys.yaml"
+scripts/livekit-server.sh config "$run/livekit.yaml" KEY_FILE="$run/keys.yaml" \
+    PORT="$LK" TCP_PORT=$((LK + 1)) UDP_PORT=$((LK + 2)) LOG_LEVEL=warn
+spawn "$run/logs/livekit.log" "$lk_bin" --config "$run/livekit.yaml"
+wait_http "http://127.0.0.1:$LK/" 30 || { echo "livekit-server did not start" >&2; exit 1; }
+
+export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs \
+       FD_DEMO=$repo/build/demo FD_HOST=127.0.0.1 FD_HTTP_PORT=$HTTP_PORT \
+       FD_HTTPS_PORT=$HTTPS_PORT FD_URL=wss://$domain:$HTTPS_PORT FD_LK_PORT=$LK \
+       FD_LK2_PORT= FD_INTERNAL_HTTPS_PORT=$((off + 2)) FD_TURN_TERM_PORT=$((off + 3)) \
+       FD_LK_TURN_TLS_PORT=$((off + 4)) FD_LK_TCP_PORT=$((LK + 1)) FD_ICETCP_PORT=$((off + 5))
+fd_render "$run/nginx.conf" || exit 1
+sed -i 's/^worker_processes .*;/worker_processes    1;/' "$run/nginx.conf"
+start_nginx "$run/nginx.conf" || { echo "nginx did not start" >&2; exit 1; }
+worker=$(pgrep -P "$(cat "$run/nginx.pid")" | head -n 1)
+wc_conf=$(awk '/^[ \t]*worker_connections[ \t]/ { gsub(";", ""); print $2 }' "$run/nginx.conf")
+nofile=$(awk '/^worker_rlimit_nofile/ { gsub(";", ""); print $2 }' "$run/nginx.conf")
+echo "# bench/frontdoor: $n participants per run, $rounds rounds, hold $hold, nginx worker $worker"
+
+client=("$client_bin" -ca "$run/ca/ca.pem" -resolve "$domain=127.0.0.1" -keys "$run/keys.yaml"
+        -n "$n" -hold "$hold" -concurrency "$conc" -cpu-pids "$worker")
+: >"$run/runs.jsonl"
+for mode in straight door; do   # warm-up: TLS session cache, first rooms
+    url=ws://127.0.0.1:$LK
+    [ $mode = door ] && url=wss://$domain:$HTTPS_PORT
+    "${client[@]}" -n 10 -hold 1s -mode warmup load "$url" >"$run/out-warmup-$mode.txt" 2>&1
+done
+for ((r = 1; r <= rounds; r++)); do
+    for mode in straight door; do
+        url=ws://127.0.0.1:$LK
+        [ $mode = door ] && url=wss://$domain:$HTTPS_PORT
+        "${client[@]}" -mode "$mode" load "$url" >"$run/out-$r-$mode.txt" 2>&1
+        grep '^{' "$run/out-$r-$mode.txt" | sed "s/^{/{\"round\":$r,/" >>"$run/runs.jsonl"
+        grep -E '^(not )?ok' "$run/out-$r-$mode.txt"
+        sleep 3   # let livekit-server close the rooms
+    done
+done
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+python3 - "$run/runs.jsonl" "$wc_conf" "$nofile" "$hold" "$(nproc)" \
+    "$(uptime | sed 's/.*average: //')" >"$results/frontdoor-$stamp.md" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+wc, nofile, hold, ncpu, load = sys.argv[2:7]
+med = lambda xs: statistics.median(xs) if xs else float('nan')
+by = {m: [r for r in runs if r['mode'] == m] for m in ('straight', 'door')}
+print('# Front door cost: LiveKit joins straight vs through nginx\n')
+print(f'{ncpu} cores, load average before the report {load}; nginx.conf.example, '
+      f'worker_processes 1, worker_connections {wc}, worker_rlimit_nofile {nofile}.\n')
+print('| round | path | joined | p50 ms | p99 ms | max ms | nginx CPU joins s | nginx CPU hold s | hold s |')
+print('|---|---|---|---|---|---|---|---|---|')
+for r in runs:
+    print(f"| {r['round']} | {r['mode']} | {r['joined']}/{r['n']} | {r['p50_ms']:.1f} | "
+          f"{r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['cpu_join_s']:.2f} | {r['cpu_hold_s']:.2f} | {r['hold_s']:.1f} |")
+s, d = by['straight'], by['door']
+p50s, p50d = med([r['p50_ms'] for r in s]), med([r['p50_ms'] for r in d])
+p99s, p99d = med([r['p99_ms'] for r in s]), med([r['p99_ms'] for r in d])
+print()
+print(f'* join latency through the front door / straight: p50 {p50d:.1f} / {p50s:.1f} ms '
+      f'= **{p50d / p50s:.2f}x**, p99 {p99d:.1f} / {p99s:.1f} ms = **{p99d / p99s:.2f}x** (medians over rounds)')
+for rnd in sorted({r['round'] for r in runs}):
+    rs = [r for r in s if r['round'] == rnd]
+    rd = [r for r in d if r['round'] == rnd]
+    if rs and rd:
+        print(f"  * round {rnd}: p50 {rd[0]['p50_ms'] / rs[0]['p50_ms']:.2f}x, "
+              f"p99 {rd[0]['p99_ms'] / rs[0]['p99_ms']:.2f}x")
+joins = med([r['cpu_join_s'] * 1000 / max(r['joined'], 1) for r in d])
+holdp = med([r['cpu_hold_s'] / r['hold_s'] * 100 / max(r['joined'], 1) for r in d])
+print(f'* nginx worker CPU (schedstat) per participant: **{joins:.3f} ms** per join (TLS handshake, '
+      f'upgrade, proxying the join), **{holdp:.4f} %** of a core per connected participant '
+      f'while connected (signalling only: media never crosses nginx)')
+held = max([r['joined'] for r in d if r['failed'] == 0] or [0])
+print(f'* one worker held **{held}** participants at once in this run with no failed join '
+      f'(the most tried here); the bound is min(worker_connections, worker_rlimit_nofile) / 2 '
+      f'= {min(int(wc), int(nofile)) // 2} (two connections each: client and upstream)')
+fails = sum(r['failed'] for r in runs)
+print(f'* failed joins: {fails}')
+PY
+cp "$results/frontdoor-$stamp.md" "$results/latest-frontdoor.md"
+cat "$results/latest-frontdoor.md"
+! grep -q '"failed":[1-9]' "$run/runs.jsonl"
