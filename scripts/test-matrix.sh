@@ -10,6 +10,9 @@
 #   MATRIX="1.26.3 angie" scripts/test-matrix.sh
 #                                          the versions whose name contains
 #                                          one of the words
+#   MATRIX_JOBS=1 scripts/test-matrix.sh   one version at a time (default 2;
+#                                          ports TEST_NGINX_PORT and up, or
+#                                          free ones)
 #
 # Sources: NGINX_SOURCES (default: ../shared/nginx-src beside the clone or
 # one of its parents), release tarballs or trees named as nginx.org names
@@ -42,7 +45,8 @@ while [ -z "$sources" ] && [ "$d" != / ]; do
 done
 [ -n "$sources" ] || die "no nginx sources: set NGINX_SOURCES (a folder of" \
     "nginx-x.y.z.tar.gz and angie-x.y.z.tar.gz, or their trees)"
-export TEST_NGINX_PORT=${TEST_NGINX_PORT:-$(free_port 1984)}
+# the first port tried for the versions' suites, one up for each next one
+port0=${TEST_NGINX_PORT:-1984}
 inc=()
 perl -MTest::Nginx::Socket -e1 2>/dev/null || inc=(-I t/compat)
 
@@ -136,12 +140,49 @@ done
 prebuild=$!
 trap 'kill "$prebuild" 2>/dev/null' EXIT
 
+# MATRIX_JOBS versions at a time (their suites mostly wait on sockets), each
+# on its own port and servroot; each version's log is printed whole when it
+# ends, the summary in the table's order
+out=$repo/build/matrix
+mkdir -p "$out"
+running=()
+slot=0
 for entry in "${selected[@]}"; do
     read -r name source args <<<"$entry"
-    start=$SECONDS
-    read -r p f < <(run_one "$name" "$source" "$args")
-    line="${name%%-*} ${name#*-}: $p passed, $f failed"
-    log "$line ($((SECONDS - start)) s)"
+    while ((${#running[@]} >= ${MATRIX_JOBS:-2})); do
+        wait -n "${running[@]}" 2>/dev/null
+        still=()
+        for pid in "${running[@]}"; do
+            kill -0 "$pid" 2>/dev/null && still+=("$pid")
+        done
+        running=("${still[@]}")
+    done
+    mkdir -p "$out/$name"
+    rm -f "$out/$name/result"
+    (
+        export TEST_NGINX_PORT
+        TEST_NGINX_PORT=$(free_port $((port0 + slot))) || exit 1
+        export TEST_NGINX_SERVROOT=$out/$name/servroot
+        start=$SECONDS
+        run_one "$name" "$source" "$args" >"$out/$name/counts" \
+            2>"$out/$name/log"
+        read -r p f <"$out/$name/counts"
+        cat "$out/$name/log" >&2
+        line="${name%%-*} ${name#*-}: $p passed, $f failed"
+        log "$line ($((SECONDS - start)) s)"
+        echo "$line" >"$out/$name/result"
+    ) &
+    running+=($!)
+    slot=$((slot + 1))
+done
+wait "${running[@]}" 2>/dev/null
+
+for entry in "${selected[@]}"; do
+    read -r name source args <<<"$entry"
+    line=$(cat "$out/$name/result" 2>/dev/null) \
+        || line="${name%%-*} ${name#*-}: 0 passed, 1 failed"
+    read -r p f < <(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/' \
+                        <<<"$line")
     lines+=("$line")
     total_passed=$((total_passed + p))
     total_failed=$((total_failed + f))
