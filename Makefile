@@ -1,14 +1,28 @@
 # ngx_http_livekit_token_module
 #
 #   make deps     install what is missing (Debian packages, pinned npm packages)
-#   make module   build build/ngx_http_livekit_token_module.so
-#                 (NGINX_SRC=/path/to/nginx-x.y.z: against upstream, --with-compat)
-#   make test     deps + module + every suite
+#   make module   build build/ngx_http_livekit_token_module.so (Debian nginx)
+#                 NGINX=/usr/sbin/nginx NGINX_SRC=<tree|tarball>: against the
+#                 installed nginx, with its `nginx -V` arguments; prints the
+#                 load_module line; the .so is in build/nginx-x.y.z/
+#                 (NGINX_SRC alone: upstream, --with-compat)
+#   make test     deps + module + every suite below (scripts/test.sh), then
+#                 `suites: N passed, N failed`
+#   make test-nginx | test-build | test-load | test-node | e2e | test-aws |
+#   make test-fuzz
+#                 one suite of `make test`
+#   make test-matrix   t/*.t and the TokenVerifier check against every nginx
+#                 version in scripts/test-matrix.sh (binaries cached in
+#                 ~/.cache/ngx-livekit-token/matrix)
 #   make run      deps + module + the whole front door: https://localhost:8443
 #                 (PORT=), livekit-server, demo page; Ctrl-C stops it;
 #                 RECORD=1: also Redis, Egress and a local S3 (moto), every
 #                 room recorded
 #   make e2e      deps + module + e2e/run.sh (front door end to end)
+#   make deb      build/deb/libnginx-mod-http-livekit-token_*.deb (debian/,
+#                 dpkg-buildpackage with nginx-dev's dh-sequence-nginx)
+#   make test-deb install it into the system nginx, nginx -t, serve a token,
+#                 purge, check nothing is left (t/deb/run.sh)
 #   make acme     nginx's ACME module (nginx-acme, patched) and pebble, cached
 #                 under ~/.cache/ngx-livekit-token/
 #   make test-acme   deps + module + e2e/acme.sh (certificates from a local
@@ -30,19 +44,27 @@ MODULE  := build/ngx_http_livekit_token_module.so
 NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
-.PHONY: all deps module test test-nginx test-node e2e run docker bench clean \
-        e2e-multinode e2e-recording bench-frontdoor \
-        test-valgrind test-asan fuzz acme test-acme
+.PHONY: all deps module test test-nginx test-node test-aws test-load \
+        test-fuzz test-build test-matrix test-deb deb e2e run docker bench \
+        clean e2e-multinode e2e-recording bench-frontdoor \
+        test-valgrind test-asan fuzz acme test-acme FORCE
 
 all: module
 
 deps:
 	@scripts/deps.sh
 
+# against another nginx (NGINX_SRC=), the script decides what to rebuild
+ifdef NGINX_SRC
+module: FORCE
+	@NGINX='$(if $(filter command line environment,$(origin NGINX)),$(NGINX))' \
+	    NGINX_SRC='$(NGINX_SRC)' scripts/build-module.sh
+else
 module: $(MODULE)
+endif
 
-$(MODULE): $(SRCS) scripts/build-module.sh
-	@scripts/build-module.sh
+$(MODULE): $(SRCS) scripts/build-module.sh scripts/lib.sh
+	@NGINX= scripts/build-module.sh
 
 test: deps module
 	@scripts/test.sh
@@ -53,8 +75,29 @@ test-nginx: module
 test-node: module
 	@scripts/test.sh node
 
+test-aws: module
+	@scripts/test.sh aws
+
+test-build:
+	@scripts/test.sh build
+
+test-load: module
+	@scripts/test.sh load
+
+test-fuzz: deps
+	@scripts/test.sh fuzz
+
 e2e: deps module
 	@scripts/test.sh e2e
+
+test-matrix: deps module
+	@scripts/test-matrix.sh
+
+deb:
+	@scripts/deb.sh
+
+test-deb: deb
+	@scripts/test.sh deb
 
 e2e-multinode: deps module
 	@scripts/test.sh multinode
@@ -94,6 +137,8 @@ docker:
 	else \
 	    echo "make docker: no Docker engine here (docker info failed): skipped"; \
 	fi
+
+FORCE:
 
 clean:
 	rm -rf build t/servroot

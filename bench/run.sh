@@ -31,7 +31,8 @@
 set -euo pipefail
 
 bench=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$bench")
+. "$bench/../scripts/lib.sh"
+LOG_NAME=bench
 work=$bench/.work/run
 results=${BENCH_RESULTS:-$bench/results}
 
@@ -63,31 +64,14 @@ do_micro=${BENCH_MICRO:-1}
 micro_secs=${BENCH_MICRO_SECONDS:-$d_micro}
 pin=${BENCH_PIN:-0}
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '\nbench: FAILED: %s\n' "$*" >&2; exit 1; }
-
 for v in secs rounds warm lat_secs conns rss_total rss_step cg_n; do
     [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || die "$v=${!v}: expected a positive integer"
 done
 
 # ------------------------------------------------------------ dependencies
 
-sudo=
-[ "$(id -u)" = 0 ] || sudo=sudo
-
 need_debs() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
-            || missing+=("$p")
-    done
-    ((${#missing[@]})) || return 0
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
-        || { $sudo apt-get update -q >&2 \
-             && $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; } \
-        || die "apt-get could not install ${missing[*]}"
+    apt_install "$@" || die "apt-get could not install $*"
 }
 
 need_debs wrk gnuplot-nox libnginx-mod-http-js valgrind \
@@ -135,10 +119,6 @@ server_cpu=() client_cpu=()
 if [ "$pin" = 1 ]; then
     server_cpu=(taskset -c 1) client_cpu=(taskset -c 0)
 fi
-
-free_port() {
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 
 # wait_up NAME PID PORT LOG: until the port answers HTTP
 wait_up() {

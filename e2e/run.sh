@@ -19,7 +19,7 @@
 # Prints "ok - ..." / "not ok - ..." per check, then "N passed, N failed".
 set -uo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/../scripts/lib.sh"
 cd "$repo"
 # shellcheck source=../scripts/e2e-frontdoor.sh
 . scripts/e2e-frontdoor.sh
@@ -138,7 +138,7 @@ if ! lk_bin=$(scripts/livekit-server.sh build 2>"$run/livekit-build.err"); then
     cat "$run/livekit-build.err" >&2
     notok "livekit-server build"; prep_ok=0
 fi
-( export GOMODCACHE=${GOMODCACHE:-$repo/build/go/mod} GOCACHE=${GOCACHE:-$repo/build/go/cache} \
+( export GOMODCACHE=${GOMODCACHE:-$cache/go/mod} GOCACHE=${GOCACHE:-$cache/go/build} \
          GOFLAGS="${GOFLAGS:-} -modcacherw -buildvcs=false" GOTOOLCHAIN=${GOTOOLCHAIN:-local}
   cd e2e && go build -o "$out/client" ./client ) >"$run/client-build.log" 2>&1 \
     || { tail -n 20 "$run/client-build.log" >&2; notok "e2e client build (needs libvpx-dev libopus-dev pkg-config)"; prep_ok=0; }

@@ -4,7 +4,7 @@
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 
 debs=(
     nginx nginx-dev                           # the binary and its module tree
@@ -24,12 +24,7 @@ debs=(
     valgrind wrk                              # make test-valgrind; t/load
 )
 
-missing=()
-for p in "${debs[@]}"; do
-    [[ $p == \#* ]] && continue
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
-        || missing+=("$p")
-done
+mapfile -t missing < <(apt_missing "${debs[@]}")
 
 # nodejs/npm may come from elsewhere than Debian (a newer Node on the PATH)
 if command -v node >/dev/null && command -v npm >/dev/null; then
@@ -49,15 +44,7 @@ if command -v go >/dev/null; then
     missing=("${keep[@]}")
 fi
 
-if ((${#missing[@]})); then
-    echo "deps: installing ${missing[*]}"
-    sudo=
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
-        || { $sudo apt-get update -q && \
-             $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }
-fi
+((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 
 # npm packages, exactly as locked
 if [ -f "$repo/t/node/package-lock.json" ]; then

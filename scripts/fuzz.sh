@@ -22,32 +22,20 @@
 # Exit status: non-zero when any harness crashed or a regression failed.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+LOG_NAME=fuzz
 out=$repo/build/fuzz
 seconds=${FUZZ_SECONDS:-60}
 targets=${FUZZ_TARGETS:-"args json webhook keys aws_ssm aws_creds aws_sts aws_ini aws_container aws_imds text"}
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$out"
 
-log() { printf 'fuzz: %s\n' "$*" >&2; }
-
 # --- packages --------------------------------------------------------------
 
-need=()
-for p in clang libclang-rt-14-dev dpkg-dev nginx-dev libssl-dev \
-         libjansson-dev libyaml-dev libcurl4-openssl-dev libpcre2-dev \
-         zlib1g-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
-        || need+=("$p")
-done
-
-if [ ${#need[@]} -gt 0 ]; then
-    log "installing ${need[*]}"
-    sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" \
-        >/dev/null
-fi
+apt_install clang libclang-rt-14-dev dpkg-dev nginx-dev libssl-dev \
+            libjansson-dev libyaml-dev libcurl4-openssl-dev libpcre2-dev \
+            zlib1g-dev \
+    || die "cannot install the fuzzers' packages"
 
 CC=${FUZZ_CC:-clang}
 if ! command -v "$CC" >/dev/null; then
@@ -58,13 +46,15 @@ fi
 
 ver=$(dpkg-query -W -f='${Version}' nginx-dev)
 upstream=${ver%%-*}
-src=$out/nginx-src/nginx-$upstream
+# kept outside the clone, by version: a fresh clone on this machine reuses it
+srcroot=$cache/debian-nginx-src/$ver
+src=$srcroot/nginx-$upstream
 
 if [ ! -f "$src/src/core/nginx.c" ]; then
     aptdir=$out/apt
-    rm -rf "$aptdir" "$out/nginx-src"
+    rm -rf "$aptdir" "$srcroot"
     mkdir -p "$aptdir/sources" "$aptdir/lists/partial" \
-             "$aptdir/cache/archives/partial" "$out/nginx-src"
+             "$aptdir/cache/archives/partial" "$srcroot"
 
     # the machine's own Debian sources, "deb" turned into "deb-src"
     n=0
@@ -96,13 +86,13 @@ if [ ! -f "$src/src/core/nginx.c" ]; then
     for v in "$ver" $(apt-cache "${aptopt[@]}" showsrc nginx 2>/dev/null \
                       | sed -n 's/^Version: //p' | sort -rV | uniq); do
         [ "${v%%-*}" = "$upstream" ] || continue
-        if (cd "$out/nginx-src" \
+        if (cd "$srcroot" \
             && apt-get "${aptopt[@]}" source "nginx=$v" >>"$out/apt.log" 2>&1)
         then
             got=$v
             break
         fi
-        rm -rf "${out:?}/nginx-src/"*
+        rm -rf "${srcroot:?}/"*
     done
 
     if [ -z "$got" ] || [ ! -f "$src/src/core/nginx.c" ]; then

@@ -19,9 +19,8 @@
 # (GOMODCACHE and GOCACHE override).
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 version=${LIVEKIT_SERVER_VERSION:-v1.13.5}
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/ngx-livekit-token
 bin=${LIVEKIT_SERVER_BIN:-$cache/livekit-server/$version/livekit-server}
 
 go_env() {

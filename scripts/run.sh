@@ -29,7 +29,7 @@
 # itself without a reload, when pebble's renewal information says.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 # shellcheck source=e2e-frontdoor.sh
 . "$repo/scripts/e2e-frontdoor.sh"
 

@@ -5,7 +5,7 @@
 # Does nothing when the venv already matches both files.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 venv=$repo/build/aws-venv
 req=$repo/t/aws/requirements.txt
 con=$repo/t/aws/constraints.txt

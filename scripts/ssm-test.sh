@@ -4,7 +4,7 @@
 # Installs its Python environment first (scripts/ssm-deps.sh).
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 "$repo/scripts/ssm-deps.sh"
 
 export LIVEKIT_MODULE=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}

@@ -18,7 +18,7 @@
 # UBSAN_OPTIONS (added to), ASAN_CFLAGS (the sanitizer build flags).
 set -uo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 cd "$repo"
 out=$repo/build/asan
 mkdir -p "$out"
@@ -26,14 +26,8 @@ mkdir -p "$out"
 # gcc's sanitizer runtimes (Debian: libasan8, libubsan1, with gcc-12)
 libasan=$(readlink -f "$(gcc -print-file-name=libasan.so)" 2>/dev/null)
 if [ ! -f "$libasan" ] || [ ! -f "$(gcc -print-file-name=libubsan.so)" ]; then
-    echo "test-asan: installing gcc's sanitizer runtimes"
-    sudo=
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y -q --no-install-recommends libasan8 libubsan1 \
-        || { $sudo apt-get update -q && \
-             $sudo apt-get install -y -q --no-install-recommends libasan8 libubsan1; } \
-        || { echo "test-asan: cannot install libasan8 libubsan1" >&2; exit 1; }
+    apt_install libasan8 libubsan1 \
+        || die "cannot install libasan8 libubsan1"
     libasan=$(readlink -f "$(gcc -print-file-name=libasan.so)")
 fi
 
@@ -122,16 +116,6 @@ gcc -shared -fPIC -g -O1 -W -Wall -Wno-unused-parameter -Werror \
     -o "$out/ngx_asan_pool.so" "$out/ngx_asan_pool.c" || exit 1
 preload="$libasan $out/ngx_asan_pool.so"
 
-free_port() {
-    perl -MIO::Socket::INET -e '
-        for my $p (@ARGV, map { 20000 + int rand 30000 } 1 .. 200) {
-            my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
-                LocalPort => $p, Proto => "tcp", Listen => 1, ReuseAddr => 1)
-                or next;
-            close $s; print "$p\n"; exit 0;
-        }
-        exit 1' "$@"
-}
 port=${TEST_NGINX_PORT:-$(free_port 3986)} \
     || { echo "test-asan: no free port" >&2; exit 1; }
 

@@ -22,18 +22,11 @@
 # TEST_NGINX_BINARY, TEST_NGINX_LOAD_MODULES, TEST_NGINX_TIMEOUT (20).
 set -uo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 cd "$repo"
 
 if ! command -v valgrind >/dev/null; then
-    echo "test-valgrind: installing valgrind"
-    sudo=
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y -q --no-install-recommends valgrind \
-        || { $sudo apt-get update -q && \
-             $sudo apt-get install -y -q --no-install-recommends valgrind; } \
-        || { echo "test-valgrind: cannot install valgrind" >&2; exit 1; }
+    apt_install valgrind || die "cannot install valgrind"
 fi
 
 if [ -z "${TEST_NGINX_LOAD_MODULES:-}" ]; then
@@ -42,16 +35,6 @@ if [ -z "${TEST_NGINX_LOAD_MODULES:-}" ]; then
 fi
 
 # a port of our own: 3984 unless it is taken (a `make test` may be on 1984)
-free_port() {
-    perl -MIO::Socket::INET -e '
-        for my $p (@ARGV, map { 20000 + int rand 30000 } 1 .. 200) {
-            my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
-                LocalPort => $p, Proto => "tcp", Listen => 1, ReuseAddr => 1)
-                or next;
-            close $s; print "$p\n"; exit 0;
-        }
-        exit 1' "$@"
-}
 port=${TEST_NGINX_PORT:-$(free_port 3984)} \
     || { echo "test-valgrind: no free port" >&2; exit 1; }
 

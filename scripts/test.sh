@@ -8,13 +8,15 @@
 # (e2e/recording.sh), the SSM suite against moto, the key-file corpus
 # against livekit-server's own YAML loader (t/keys), livekit-server's
 # webhooks and the key-drift probe (e2e/webhook.sh), certificates from a
-# local ACME CA (e2e/acme.sh: nginx's ACME module and pebble), and each
+# local ACME CA (e2e/acme.sh: nginx's ACME module and pebble), what the
+# module build does with `nginx -V` and tarballs (t/build), and each
 # libFuzzer harness briefly (5 s; `make fuzz` runs them longer).
-# `scripts/test.sh nginx|load|node|e2e|multinode|recording|webhook|aws|keys|acme|fuzz`
-# runs one.
+# `scripts/test.sh nginx|build|load|node|e2e|multinode|recording|webhook|aws|keys|acme|fuzz`
+# runs one; `scripts/test.sh deb` (not in `all`: it installs into the system
+# nginx) runs t/deb/run.sh.
 set -uo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 cd "$repo"
 
 export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
@@ -22,7 +24,7 @@ export TEST_NGINX_LOAD_MODULES=${TEST_NGINX_LOAD_MODULES:-$repo/build/ngx_http_l
 export NGINX_BIN=$TEST_NGINX_BINARY
 # Go's module and build caches outside the clone, one for every suite that
 # builds Go (livekit-server, Egress, the e2e client), kept across clones
-go_cache=${XDG_CACHE_HOME:-$HOME/.cache}/ngx-livekit-token/go
+go_cache=$cache/go
 export GOMODCACHE=${GOMODCACHE:-$go_cache/mod} GOCACHE=${GOCACHE:-$go_cache/build}
 export LIVEKIT_MODULE=$TEST_NGINX_LOAD_MODULES
 
@@ -56,6 +58,10 @@ if [[ $what == all || $what == nginx ]]; then
         inc=(-I t/compat)
     fi
     run "Test::Nginx suites" prove "${inc[@]}" t/*.t
+fi
+
+if [[ $what == all || $what == build ]]; then
+    run "module build from nginx -V and tarballs (t/build)" t/build/run.sh
 fi
 
 if [[ $what == all || $what == load ]]; then
@@ -97,6 +103,10 @@ fi
 if [[ $what == all || $what == fuzz ]]; then
     run "fuzz (libFuzzer, ${FUZZ_SECONDS:-5} s each)" \
         env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" scripts/fuzz.sh
+fi
+
+if [[ $what == deb ]]; then
+    run "Debian package in the system nginx (t/deb)" t/deb/run.sh
 fi
 
 echo

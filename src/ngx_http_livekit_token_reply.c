@@ -11,6 +11,7 @@
  */
 
 #include "ngx_http_livekit_token.h"
+#include "ngx_http_livekit_compat.h"
 
 
 static ngx_str_t  ngx_http_livekit_no_store = ngx_string("no-store");
@@ -126,9 +127,7 @@ ngx_http_livekit_header_out(ngx_http_request_t *r, const char *name,
     }
 
     h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
+    ngx_http_livekit_header_init(h);
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
     h->value = *value;

@@ -27,7 +27,7 @@
 # RSS_STEP, RSS_MAX_GROWTH_KB, WRK_THREADS (2), WRK_CONNECTIONS (64).
 set -uo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../../scripts/lib.sh"
 nginx=${NGINX_BIN:-${TEST_NGINX_BINARY:-/usr/sbin/nginx}}
 module=${LIVEKIT_MODULE:-${TEST_NGINX_LOAD_MODULES:-$repo/build/ngx_http_livekit_token_module.so}}
 reload_seconds=${RELOAD_SECONDS:-30}
@@ -69,17 +69,6 @@ mkdir -p "$dir/logs"
 echo "load: nginx $nginx, module $module, files in $dir"
 
 # --------------------------------------------------------------- plumbing
-
-free_port() {
-    perl -MIO::Socket::INET -e '
-        for my $p (map { 20000 + int rand 30000 } 1 .. 200) {
-            my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
-                LocalPort => $p, Proto => "tcp", Listen => 1, ReuseAddr => 1)
-                or next;
-            close $s; print "$p\n"; exit 0;
-        }
-        exit 1'
-}
 
 master=        # the nginx master we started (pid)
 wrk_pid=       # the wrk we started
