@@ -367,8 +367,10 @@ def site(moto):
 # nginx -------------------------------------------------------------------------
 
 class Nginx:
-    def __init__(self, tmp, env, http_conf, workers=1, extra_locations=""):
+    def __init__(self, tmp, env, http_conf, workers=1, extra_locations="",
+                 main_conf=""):
         self.dir = str(tmp)
+        self.main_conf = main_conf
         self.port = free_port()
         for d in ("logs", "tmp", "conf"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
@@ -385,6 +387,7 @@ class Nginx:
         with open(self.conf, "w") as f:
             f.write(f"""
 load_module {MODULE};
+{self.main_conf}
 daemon off;
 master_process on;
 worker_processes {workers};
@@ -508,9 +511,10 @@ def nginx(tmp_path, request):
     made = []
     secrets = []
 
-    def make(env, http_conf, workers=1, extra_locations="", secret_values=()):
+    def make(env, http_conf, workers=1, extra_locations="", secret_values=(),
+             main_conf=""):
         n = Nginx(tmp_path / f"nginx{len(made)}", env, http_conf, workers,
-                  extra_locations)
+                  extra_locations, main_conf)
         made.append(n)
         secrets.extend(v for v in secret_values if v)
         secrets.extend(v for k, v in env.items()
