@@ -1,7 +1,8 @@
 # ngx_http_livekit_token_module
 #
 #   make deps     install what is missing (Debian packages, pinned npm packages)
-#   make module   build build/ngx_http_livekit_token_module.so
+#   make module   build build/ngx_http_livekit_token_module.so and
+#                 build/ngx_http_livekit_ssm_module.so (SSM, libcurl)
 #                 (NGINX_SRC=/path/to/nginx-x.y.z: against upstream, --with-compat)
 #   make test     deps + module + every suite
 #   make run      deps + module + the whole front door: https://localhost:8443
@@ -27,6 +28,7 @@
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
+SSM_MODULE := build/ngx_http_livekit_ssm_module.so
 NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
@@ -39,9 +41,9 @@ all: module
 deps:
 	@scripts/deps.sh
 
-module: $(MODULE)
+module: $(MODULE) $(SSM_MODULE)
 
-$(MODULE): $(SRCS) scripts/build-module.sh
+$(MODULE) $(SSM_MODULE) &: $(SRCS) scripts/build-module.sh
 	@scripts/build-module.sh
 
 test: deps module

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds build/ngx_http_livekit_token_module.so.
+# Builds build/ngx_http_livekit_token_module.so and
+# build/ngx_http_livekit_ssm_module.so (the SSM key source, with libcurl).
 #
 #   scripts/build-module.sh               against Debian's packaged nginx
 #                                          (nginx-dev: /usr/share/nginx/src),
@@ -14,7 +15,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${BUILD_DIR:-$repo/build}
-so=ngx_http_livekit_token_module.so
+sos=(ngx_http_livekit_token_module.so ngx_http_livekit_ssm_module.so)
 mkdir -p "$out"
 
 if [ -n "${NGINX_SRC:-}" ]; then
@@ -61,5 +62,7 @@ make -C "$tree" -f "$objs/Makefile" modules >"$out/make.log" 2>&1 || {
     exit 1
 }
 grep -E 'warning:' "$out/make.log" >&2 || true
-cp "$objs/$so" "$out/$so.tmp" && mv "$out/$so.tmp" "$out/$so"
-echo "build-module: $out/$so"
+for so in "${sos[@]}"; do
+    cp "$objs/$so" "$out/$so.tmp" && mv "$out/$so.tmp" "$out/$so"
+    echo "build-module: $out/$so"
+done
