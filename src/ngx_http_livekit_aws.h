@@ -98,6 +98,19 @@ typedef struct {
     /* 5: instance metadata, IMDSv2 */
     char                    *imds_endpoint;
     ngx_flag_t               imds_disabled;
+
+    /*
+     * proxies for every request above, read as the SDKs read them:
+     * HTTPS_PROXY for https:// URLs, HTTP_PROXY for http://, then the
+     * lower-case names; NO_PROXY the hosts that bypass them.  Never
+     * logged: a proxy URL may hold a password.
+     */
+    char                    *https_proxy;
+    const char              *https_proxy_from;
+    char                    *http_proxy;
+    const char              *http_proxy_from;
+    char                    *no_proxy;
+    const char              *no_proxy_from;
 } ngx_http_livekit_aws_conf_t;
 
 

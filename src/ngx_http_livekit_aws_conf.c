@@ -47,6 +47,10 @@ static void ngx_http_livekit_aws_shown(u_char *shown, const char *v);
 static ngx_int_t ngx_http_livekit_aws_home_path(ngx_conf_t *cf,
     const char *env, const char *rel, char **path);
 static void ngx_http_livekit_aws_conf_wipe(void *data);
+static ngx_int_t ngx_http_livekit_aws_proxy_check(ngx_conf_t *cf,
+    char **proxy, const char *from);
+static ngx_int_t ngx_http_livekit_aws_no_proxy_check(ngx_conf_t *cf,
+    char **no_proxy, const char *from);
 
 
 /* the variables read as they are; those with a fallback are read below */
@@ -131,6 +135,24 @@ ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
 
     if (ac->fips == NGX_CONF_UNSET) {
         ac->fips = (v && ngx_strcasecmp((u_char *) v, (u_char *) "true") == 0);
+    }
+
+    /* proxies: the upper-case name, then the lower-case one */
+
+    if (ngx_http_livekit_aws_setting(cf, NULL, NULL, "HTTPS_PROXY",
+                                     "https_proxy", &ac->https_proxy,
+                                     &ac->https_proxy_from)
+        != NGX_OK
+        || ngx_http_livekit_aws_setting(cf, NULL, NULL, "HTTP_PROXY",
+                                        "http_proxy", &ac->http_proxy,
+                                        &ac->http_proxy_from)
+           != NGX_OK
+        || ngx_http_livekit_aws_setting(cf, NULL, NULL, "NO_PROXY",
+                                        "no_proxy", &ac->no_proxy,
+                                        &ac->no_proxy_from)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if ((ac->env_key_id == NULL) != (ac->env_secret == NULL)) {
@@ -248,6 +270,126 @@ ngx_http_livekit_aws_conf_check(ngx_conf_t *cf,
                            "livekit_ssm_path: instance metadata endpoint "
                            "\"%s\" from AWS_EC2_METADATA_SERVICE_ENDPOINT "
                            "%s", shown, why);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_livekit_aws_proxy_check(cf, &ac->https_proxy,
+                                         ac->https_proxy_from) != NGX_OK
+        || ngx_http_livekit_aws_proxy_check(cf, &ac->http_proxy,
+                                            ac->http_proxy_from) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_livekit_aws_no_proxy_check(cf, &ac->no_proxy,
+                                               ac->no_proxy_from);
+}
+
+
+/*
+ * A proxy: an http:// or https:// URL with a host, parsed by libcurl's
+ * URL API; a user and password are allowed, so the value is never shown.
+ * An empty value means no proxy, as in the SDKs.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_proxy_check(ngx_conf_t *cf, char **proxy,
+    const char *from)
+{
+    CURLU       *u;
+    char        *scheme, *host, *extra;
+    ngx_int_t    rc;
+
+    if (*proxy == NULL || **proxy == '\0') {
+        *proxy = NULL;
+        return NGX_OK;
+    }
+
+    if (ngx_strlen(*proxy) > NGX_HTTP_LIVEKIT_AWS_ENDPOINT_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: the proxy in %s is longer "
+                           "than %d bytes", from,
+                           NGX_HTTP_LIVEKIT_AWS_ENDPOINT_MAX);
+        return NGX_ERROR;
+    }
+
+    u = curl_url();
+    if (u == NULL) {
+        return NGX_ERROR;
+    }
+
+    scheme = NULL;
+    host = NULL;
+    extra = NULL;
+    rc = NGX_ERROR;
+
+    if (curl_url_set(u, CURLUPART_URL, *proxy, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+        || (ngx_strcmp(scheme, "http") != 0
+            && ngx_strcmp(scheme, "https") != 0)
+        || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK
+        || *host == '\0'
+        || curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK
+        || curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: the proxy in %s is not an "
+                           "http:// or https:// URL with a host and "
+                           "nothing after the path (its value is not shown: "
+                           "it may hold a password)", from);
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(extra);
+    curl_url_cleanup(u);
+
+    return rc;
+}
+
+
+/* NO_PROXY: host names, addresses and "*", separated by commas */
+
+static ngx_int_t
+ngx_http_livekit_aws_no_proxy_check(ngx_conf_t *cf, char **no_proxy,
+    const char *from)
+{
+    u_char  *p;
+    u_char   shown[NGX_HTTP_LIVEKIT_AWS_SHOWN];
+
+    if (*no_proxy == NULL || **no_proxy == '\0') {
+        *no_proxy = NULL;
+        return NGX_OK;
+    }
+
+    for (p = (u_char *) *no_proxy; *p; p++) {
+        if (*p > 0x20 && *p < 0x7f) {
+            continue;
+        }
+
+        if (*p == ' ' && p - (u_char *) *no_proxy < 1024) {
+            continue;
+        }
+
+        ngx_http_livekit_aws_shown(shown, *no_proxy);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: invalid %s \"%s\": host "
+                           "names and addresses separated by commas, "
+                           "printable ASCII, at most 1024 bytes",
+                           from, shown);
+        return NGX_ERROR;
+    }
+
+    if (p - (u_char *) *no_proxy > 1024) {
+        ngx_http_livekit_aws_shown(shown, *no_proxy);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: invalid %s \"%s\": longer "
+                           "than 1024 bytes", from, shown);
         return NGX_ERROR;
     }
 
@@ -751,15 +893,17 @@ ngx_http_livekit_aws_conf_wipe(void *data)
 {
     ngx_http_livekit_aws_conf_t *ac = data;
 
-    char  **s, *secrets[5];
+    char  **s, *secrets[7];
 
     secrets[0] = ac->env_secret;
     secrets[1] = ac->env_token;
     secrets[2] = ac->profile_secret;
     secrets[3] = ac->profile_token;
     secrets[4] = ac->container_token;
+    secrets[5] = ac->https_proxy;          /* may hold a password */
+    secrets[6] = ac->http_proxy;
 
-    for (s = secrets; s < secrets + 5; s++) {
+    for (s = secrets; s < secrets + 7; s++) {
         if (*s) {
             OPENSSL_cleanse(*s, ngx_strlen(*s));
         }

@@ -217,7 +217,7 @@ ngx_http_livekit_aws_web_identity(ngx_http_livekit_aws_conf_t *ac,
         ngx_sprintf((u_char *) url, "https://sts.amazonaws.com/%Z");
     }
 
-    h = ngx_http_livekit_aws_http_create("POST", url, ac->timeout);
+    h = ngx_http_livekit_aws_http_create(ac, "POST", url, ac->timeout);
 
     if (h == NULL
         || ngx_http_livekit_aws_http_header(h, "Content-Type: "
@@ -346,7 +346,8 @@ ngx_http_livekit_aws_container(ngx_http_livekit_aws_conf_t *ac,
         return NGX_ERROR;
     }
 
-    h = ngx_http_livekit_aws_http_create("GET", u, ngx_min(ac->timeout, 5000));
+    h = ngx_http_livekit_aws_http_create(ac, "GET", u,
+                                         ngx_min(ac->timeout, 5000));
     auth = malloc(NGX_HTTP_LIVEKIT_AWS_FILE_MAX + sizeof("Authorization: "));
 
     if (h == NULL || auth == NULL) {
@@ -601,8 +602,8 @@ ngx_http_livekit_aws_imds_token(ngx_http_livekit_aws_conf_t *ac, char *error,
     ngx_snprintf((u_char *) url, sizeof(url) - 1, "%s/latest/api/token%Z",
                  ac->imds_endpoint);
 
-    h = ngx_http_livekit_aws_http_create("PUT", url,
-                                         NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT);
+    h = ngx_http_livekit_aws_http_create(ac, "PUT", url,
+                                        NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT);
     rc = NGX_ERROR;
 
     if (h == NULL
@@ -656,8 +657,8 @@ ngx_http_livekit_aws_imds_open(ngx_http_livekit_aws_conf_t *ac, char *error,
     ngx_snprintf((u_char *) m->hdr, sizeof(m->hdr) - 1,
                  "X-aws-ec2-metadata-token: %s%Z", m->token);
 
-    m->h = ngx_http_livekit_aws_http_create("GET", m->url,
-                                            NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT);
+    m->h = ngx_http_livekit_aws_http_create(ac, "GET", m->url,
+                                        NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT);
 
     if (m->h == NULL
         || ngx_http_livekit_aws_http_header(m->h, m->hdr) != NGX_OK)
