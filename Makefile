@@ -1,7 +1,9 @@
 # ngx_http_livekit_token_module
 #
 #   make deps     install what is missing (Debian packages, pinned npm packages)
-#   make module   build build/ngx_http_livekit_token_module.so (Debian nginx)
+#   make module   build build/ngx_http_livekit_token_module.so and
+#                 build/ngx_http_livekit_ssm_module.so (SSM, libcurl; load it
+#                 after the token module) against Debian's nginx
 #                 NGINX=/usr/sbin/nginx NGINX_SRC=<tree|tarball>: against the
 #                 installed nginx, with its `nginx -V` arguments; prints the
 #                 load_module line; the .so is in build/nginx-x.y.z/
@@ -41,6 +43,7 @@
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
+SSM_MODULE := build/ngx_http_livekit_ssm_module.so
 NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
@@ -60,10 +63,10 @@ module: FORCE
 	@NGINX='$(if $(filter command line environment,$(origin NGINX)),$(NGINX))' \
 	    NGINX_SRC='$(NGINX_SRC)' scripts/build-module.sh
 else
-module: $(MODULE)
+module: $(MODULE) $(SSM_MODULE)
 endif
 
-$(MODULE): $(SRCS) scripts/build-module.sh scripts/lib.sh
+$(MODULE) $(SSM_MODULE) &: $(SRCS) scripts/build-module.sh scripts/lib.sh
 	@NGINX= scripts/build-module.sh
 
 test: deps module

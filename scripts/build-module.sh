@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds build/ngx_http_livekit_token_module.so.
+# Builds build/ngx_http_livekit_token_module.so and
+# build/ngx_http_livekit_ssm_module.so (the SSM key source, with libcurl).
 #
 #   scripts/build-module.sh               against Debian's packaged nginx
 #                                          (nginx-dev: /usr/share/nginx/src),
@@ -23,7 +24,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 LOG_NAME=build-module
 
-so=ngx_http_livekit_token_module.so
+sos=(ngx_http_livekit_token_module.so ngx_http_livekit_ssm_module.so)
 modules_path=
 
 # installed_flags BINARY TREE: fill flags[] from BINARY's `nginx -V`, after
@@ -132,9 +133,13 @@ make -C "$tree" -f "$objs/Makefile" modules >"$out/make.log" 2>&1 || {
     exit 1
 }
 grep -E 'warning:' "$out/make.log" >&2 || true
-cp "$objs/$so" "$out/$so.tmp" && mv "$out/$so.tmp" "$out/$so"
-echo "build-module: $out/$so"
+for so in "${sos[@]}"; do
+    cp "$objs/$so" "$out/$so.tmp" && mv "$out/$so.tmp" "$out/$so"
+    echo "build-module: $out/$so"
+done
 if [ -n "${NGINX:-}" ] && [ -n "${NGINX_SRC:-}" ]; then
-    echo "build-module: install it as $modules_path/$so and load it with:"
-    echo "    load_module $modules_path/$so;"
+    echo "build-module: install them in $modules_path and load them with:"
+    for so in "${sos[@]}"; do
+        echo "    load_module $modules_path/$so;    # the SSM one only for livekit_ssm_*"
+    done
 fi

@@ -8,6 +8,7 @@ set -euo pipefail
 "$repo/scripts/ssm-deps.sh"
 
 export LIVEKIT_MODULE=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}
+export LIVEKIT_SSM_MODULE=${LIVEKIT_SSM_MODULE:-$(dirname "$LIVEKIT_MODULE")/ngx_http_livekit_ssm_module.so}
 export NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 
 cd "$repo/t/aws"

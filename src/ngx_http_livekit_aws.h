@@ -41,6 +41,13 @@
 #define NGX_HTTP_LIVEKIT_SSM_NAME_URL      2
 
 
+/* where a profile's role_arn gets the credentials that assume it */
+#define NGX_HTTP_LIVEKIT_AWS_SOURCE_PROFILE     1
+#define NGX_HTTP_LIVEKIT_AWS_SOURCE_ENV         2
+#define NGX_HTTP_LIVEKIT_AWS_SOURCE_IMDS        3
+#define NGX_HTTP_LIVEKIT_AWS_SOURCE_CONTAINER   4
+
+
 /* AWS credentials, NUL-terminated; "expires" is 0 for long-term keys */
 typedef struct {
     char                     key_id[NGX_HTTP_LIVEKIT_AWS_KEY_ID_MAX];
@@ -90,6 +97,18 @@ typedef struct {
     char                    *profile_error;
     char                    *profile_files;
 
+    /*
+     * 3b: the profile's role_arn, assumed with STS AssumeRole using the
+     * keys of source_profile (read above into profile_key_id...) or the
+     * credentials of credential_source
+     */
+    char                    *role_profile_arn;
+    char                    *role_source_profile;
+    char                    *role_credential_source;
+    char                    *role_external_id;
+    char                    *role_session;
+    ngx_uint_t               role_source;   /* NGX_HTTP_LIVEKIT_AWS_SOURCE_* */
+
     /* 4: container credentials */
     char                    *container_uri;
     char                    *container_token;
@@ -98,6 +117,19 @@ typedef struct {
     /* 5: instance metadata, IMDSv2 */
     char                    *imds_endpoint;
     ngx_flag_t               imds_disabled;
+
+    /*
+     * proxies for every request above, read as the SDKs read them:
+     * HTTPS_PROXY for https:// URLs, HTTP_PROXY for http://, then the
+     * lower-case names; NO_PROXY the hosts that bypass them.  Never
+     * logged: a proxy URL may hold a password.
+     */
+    char                    *https_proxy;
+    const char              *https_proxy_from;
+    char                    *http_proxy;
+    const char              *http_proxy_from;
+    char                    *no_proxy;
+    const char              *no_proxy_from;
 } ngx_http_livekit_aws_conf_t;
 
 

@@ -47,6 +47,14 @@ static void ngx_http_livekit_aws_shown(u_char *shown, const char *v);
 static ngx_int_t ngx_http_livekit_aws_home_path(ngx_conf_t *cf,
     const char *env, const char *rel, char **path);
 static void ngx_http_livekit_aws_conf_wipe(void *data);
+static ngx_uint_t ngx_http_livekit_aws_role_key(
+    ngx_http_livekit_aws_conf_t *ac, u_char *k, size_t n, char ***dst);
+static ngx_int_t ngx_http_livekit_aws_role(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac, char *creds_file, char *config_file);
+static ngx_int_t ngx_http_livekit_aws_proxy_check(ngx_conf_t *cf,
+    char **proxy, const char *from);
+static ngx_int_t ngx_http_livekit_aws_no_proxy_check(ngx_conf_t *cf,
+    char **no_proxy, const char *from);
 
 
 /* the variables read as they are; those with a fallback are read below */
@@ -131,6 +139,24 @@ ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
 
     if (ac->fips == NGX_CONF_UNSET) {
         ac->fips = (v && ngx_strcasecmp((u_char *) v, (u_char *) "true") == 0);
+    }
+
+    /* proxies: the upper-case name, then the lower-case one */
+
+    if (ngx_http_livekit_aws_setting(cf, NULL, NULL, "HTTPS_PROXY",
+                                     "https_proxy", &ac->https_proxy,
+                                     &ac->https_proxy_from)
+        != NGX_OK
+        || ngx_http_livekit_aws_setting(cf, NULL, NULL, "HTTP_PROXY",
+                                        "http_proxy", &ac->http_proxy,
+                                        &ac->http_proxy_from)
+           != NGX_OK
+        || ngx_http_livekit_aws_setting(cf, NULL, NULL, "NO_PROXY",
+                                        "no_proxy", &ac->no_proxy,
+                                        &ac->no_proxy_from)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if ((ac->env_key_id == NULL) != (ac->env_secret == NULL)) {
@@ -251,6 +277,126 @@ ngx_http_livekit_aws_conf_check(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
+    if (ngx_http_livekit_aws_proxy_check(cf, &ac->https_proxy,
+                                         ac->https_proxy_from) != NGX_OK
+        || ngx_http_livekit_aws_proxy_check(cf, &ac->http_proxy,
+                                            ac->http_proxy_from) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_livekit_aws_no_proxy_check(cf, &ac->no_proxy,
+                                               ac->no_proxy_from);
+}
+
+
+/*
+ * A proxy: an http:// or https:// URL with a host, parsed by libcurl's
+ * URL API; a user and password are allowed, so the value is never shown.
+ * An empty value means no proxy, as in the SDKs.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_proxy_check(ngx_conf_t *cf, char **proxy,
+    const char *from)
+{
+    CURLU       *u;
+    char        *scheme, *host, *extra;
+    ngx_int_t    rc;
+
+    if (*proxy == NULL || **proxy == '\0') {
+        *proxy = NULL;
+        return NGX_OK;
+    }
+
+    if (ngx_strlen(*proxy) > NGX_HTTP_LIVEKIT_AWS_ENDPOINT_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: the proxy in %s is longer "
+                           "than %d bytes", from,
+                           NGX_HTTP_LIVEKIT_AWS_ENDPOINT_MAX);
+        return NGX_ERROR;
+    }
+
+    u = curl_url();
+    if (u == NULL) {
+        return NGX_ERROR;
+    }
+
+    scheme = NULL;
+    host = NULL;
+    extra = NULL;
+    rc = NGX_ERROR;
+
+    if (curl_url_set(u, CURLUPART_URL, *proxy, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+        || (ngx_strcmp(scheme, "http") != 0
+            && ngx_strcmp(scheme, "https") != 0)
+        || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK
+        || *host == '\0'
+        || curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK
+        || curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: the proxy in %s is not an "
+                           "http:// or https:// URL with a host and "
+                           "nothing after the path (its value is not shown: "
+                           "it may hold a password)", from);
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(extra);
+    curl_url_cleanup(u);
+
+    return rc;
+}
+
+
+/* NO_PROXY: host names, addresses and "*", separated by commas */
+
+static ngx_int_t
+ngx_http_livekit_aws_no_proxy_check(ngx_conf_t *cf, char **no_proxy,
+    const char *from)
+{
+    u_char  *p;
+    u_char   shown[NGX_HTTP_LIVEKIT_AWS_SHOWN];
+
+    if (*no_proxy == NULL || **no_proxy == '\0') {
+        *no_proxy = NULL;
+        return NGX_OK;
+    }
+
+    for (p = (u_char *) *no_proxy; *p; p++) {
+        if (*p > 0x20 && *p < 0x7f) {
+            continue;
+        }
+
+        if (*p == ' ' && p - (u_char *) *no_proxy < 1024) {
+            continue;
+        }
+
+        ngx_http_livekit_aws_shown(shown, *no_proxy);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: invalid %s \"%s\": host "
+                           "names and addresses separated by commas, "
+                           "printable ASCII, at most 1024 bytes",
+                           from, shown);
+        return NGX_ERROR;
+    }
+
+    if (p - (u_char *) *no_proxy > 1024) {
+        ngx_http_livekit_aws_shown(shown, *no_proxy);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: invalid %s \"%s\": longer "
+                           "than 1024 bytes", from, shown);
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -339,6 +485,10 @@ ngx_http_livekit_aws_profiles(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac)
                 (creds_file && config_file) ? " and " : "",
                 config_file ? config_file : "");
 
+    if (ac->role_profile_arn) {
+        return ngx_http_livekit_aws_role(cf, ac, creds_file, config_file);
+    }
+
     if ((ac->profile_key_id == NULL) != (ac->profile_secret == NULL)) {
         ac->profile_key_id = NULL;
         ac->profile_secret = NULL;
@@ -357,7 +507,7 @@ ngx_http_livekit_aws_profiles(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac)
 
     ngx_sprintf((u_char *) ac->profile_error,
                 found ? "profile \"%s\" in %s has no aws_access_key_id "
-                        "and aws_secret_access_key (role_arn, sso and "
+                        "and aws_secret_access_key, nor role_arn (sso and "
                         "credential_process are not supported)"
                       : "profile \"%s\" is not in %s",
                 named, ac->profile_files);
@@ -509,6 +659,16 @@ ngx_http_livekit_aws_profile_file(ngx_conf_t *cf,
         {
             dst = &ac->profile_token;
 
+        } else if (ngx_http_livekit_aws_role_key(ac, k, n, &dst)) {
+            if (*dst == NULL && v < ve) {
+                *dst = ngx_http_livekit_aws_strdup(cf->pool, v, ve - v);
+                if (*dst == NULL) {
+                    goto failed;
+                }
+            }
+
+            continue;
+
         } else if (n == sizeof("region") - 1
                    && ngx_strncmp(k, "region", n) == 0
                    && ac->region == NULL && v < ve)
@@ -544,6 +704,168 @@ failed:
     ngx_free(buf);
 
     return NGX_ERROR;
+}
+
+
+/* the profile settings of an assumed role, one table */
+
+static ngx_uint_t
+ngx_http_livekit_aws_role_key(ngx_http_livekit_aws_conf_t *ac, u_char *k,
+    size_t n, char ***dst)
+{
+    ngx_uint_t  i;
+
+    static const struct {
+        const char  *name;
+        size_t       offset;
+    }  keys[] = {
+        { "role_arn",
+          offsetof(ngx_http_livekit_aws_conf_t, role_profile_arn) },
+        { "source_profile",
+          offsetof(ngx_http_livekit_aws_conf_t, role_source_profile) },
+        { "credential_source",
+          offsetof(ngx_http_livekit_aws_conf_t, role_credential_source) },
+        { "external_id",
+          offsetof(ngx_http_livekit_aws_conf_t, role_external_id) },
+        { "role_session_name",
+          offsetof(ngx_http_livekit_aws_conf_t, role_session) }
+    };
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (n == ngx_strlen(keys[i].name)
+            && ngx_strncmp(k, keys[i].name, n) == 0)
+        {
+            *dst = (char **) ((u_char *) ac + keys[i].offset);
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A profile with role_arn: its source_profile's static keys are read now
+ * (one level: a source profile with a role of its own is refused), or
+ * credential_source names where the fetch takes them.  Errors fail nginx -t
+ * naming the profile and the value.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_role(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
+    char *creds_file, char *config_file)
+{
+    char        *profile, *arn, *source, *cred, *ext, *session;
+    u_char       shown[NGX_HTTP_LIVEKIT_AWS_SHOWN];
+    ngx_uint_t   i, found;
+
+    static const struct {
+        const char  *name;
+        ngx_uint_t   source;
+    }  sources[] = {
+        { "Environment", NGX_HTTP_LIVEKIT_AWS_SOURCE_ENV },
+        { "Ec2InstanceMetadata", NGX_HTTP_LIVEKIT_AWS_SOURCE_IMDS },
+        { "EcsContainer", NGX_HTTP_LIVEKIT_AWS_SOURCE_CONTAINER }
+    };
+
+    profile = ac->profile;
+
+    if ((ac->role_source_profile == NULL)
+        == (ac->role_credential_source == NULL))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: profile \"%s\" in %s has "
+                           "role_arn and needs exactly one of "
+                           "source_profile and credential_source",
+                           profile, ac->profile_files);
+        return NGX_ERROR;
+    }
+
+    if (ac->role_credential_source) {
+        for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+            if (ngx_strcmp(ac->role_credential_source, sources[i].name)
+                == 0)
+            {
+                ac->role_source = sources[i].source;
+                break;
+            }
+        }
+
+        if (ac->role_source == 0) {
+            ngx_http_livekit_aws_shown(shown, ac->role_credential_source);
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "livekit_ssm_path: profile \"%s\" has "
+                               "credential_source \"%s\": Environment, "
+                               "Ec2InstanceMetadata or EcsContainer",
+                               profile, shown);
+            return NGX_ERROR;
+        }
+
+        ac->profile_key_id = NULL;
+        ac->profile_secret = NULL;
+        ac->profile_token = NULL;
+
+        return NGX_OK;
+    }
+
+    /* the source profile's keys, its own role settings put aside */
+
+    arn = ac->role_profile_arn;
+    source = ac->role_source_profile;
+    cred = ac->role_credential_source;
+    ext = ac->role_external_id;
+    session = ac->role_session;
+
+    ac->role_profile_arn = NULL;
+    ac->role_source_profile = NULL;
+    ac->role_credential_source = NULL;
+
+    if (ngx_strcmp(source, profile) != 0) {
+        ac->profile_key_id = NULL;
+        ac->profile_secret = NULL;
+        ac->profile_token = NULL;
+        ac->profile = source;
+        found = 0;
+
+        if ((creds_file
+             && ngx_http_livekit_aws_profile_file(cf, ac, creds_file, 0,
+                                                  &found) != NGX_OK)
+            || (config_file
+                && ngx_http_livekit_aws_profile_file(cf, ac, config_file, 1,
+                                                     &found) != NGX_OK))
+        {
+            return NGX_ERROR;
+        }
+
+        ac->profile = profile;
+
+        if (ac->role_profile_arn) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "livekit_ssm_path: source_profile \"%s\" of "
+                               "profile \"%s\" has a role_arn of its own: "
+                               "chained roles are not supported",
+                               source, profile);
+            return NGX_ERROR;
+        }
+    }
+
+    if (ac->profile_key_id == NULL || ac->profile_secret == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: source_profile \"%s\" of "
+                           "profile \"%s\" has no aws_access_key_id and "
+                           "aws_secret_access_key in %s",
+                           source, profile, ac->profile_files);
+        return NGX_ERROR;
+    }
+
+    ac->role_profile_arn = arn;
+    ac->role_source_profile = source;
+    ac->role_credential_source = cred;
+    ac->role_external_id = ext;
+    ac->role_session = session;
+    ac->role_source = NGX_HTTP_LIVEKIT_AWS_SOURCE_PROFILE;
+
+    return NGX_OK;
 }
 
 
@@ -751,15 +1073,17 @@ ngx_http_livekit_aws_conf_wipe(void *data)
 {
     ngx_http_livekit_aws_conf_t *ac = data;
 
-    char  **s, *secrets[5];
+    char  **s, *secrets[7];
 
     secrets[0] = ac->env_secret;
     secrets[1] = ac->env_token;
     secrets[2] = ac->profile_secret;
     secrets[3] = ac->profile_token;
     secrets[4] = ac->container_token;
+    secrets[5] = ac->https_proxy;          /* may hold a password */
+    secrets[6] = ac->http_proxy;
 
-    for (s = secrets; s < secrets + 5; s++) {
+    for (s = secrets; s < secrets + 7; s++) {
         if (*s) {
             OPENSSL_cleanse(*s, ngx_strlen(*s));
         }

@@ -28,6 +28,17 @@ typedef struct {
 } ngx_http_livekit_aws_imds_t;
 
 
+static ngx_int_t ngx_http_livekit_aws_assume_role(
+    ngx_http_livekit_aws_conf_t *ac, ngx_http_livekit_aws_creds_t *c,
+    char *error);
+static ngx_int_t ngx_http_livekit_aws_role_base(
+    ngx_http_livekit_aws_conf_t *ac, ngx_http_livekit_aws_creds_t *base,
+    char *error);
+static ngx_int_t ngx_http_livekit_aws_sts_call(ngx_http_livekit_aws_http_t *h,
+    ngx_http_livekit_aws_creds_t *c, const char *action, const char *role,
+    char *error);
+static void ngx_http_livekit_aws_sts_url(ngx_http_livekit_aws_conf_t *ac,
+    char *url, size_t size);
 static ngx_int_t ngx_http_livekit_aws_web_identity(
     ngx_http_livekit_aws_conf_t *ac, ngx_http_livekit_aws_creds_t *c,
     char *error);
@@ -76,6 +87,14 @@ ngx_http_livekit_aws_credentials(ngx_http_livekit_aws_conf_t *ac,
 
     OPENSSL_cleanse(c, sizeof(ngx_http_livekit_aws_creds_t));
 
+    /* a role whose credential_source is the environment comes first */
+
+    if (ac->role_profile_arn
+        && ac->role_source == NGX_HTTP_LIVEKIT_AWS_SOURCE_ENV)
+    {
+        return ngx_http_livekit_aws_assume_role(ac, c, error);
+    }
+
     if (ac->env_key_id) {
         if (ngx_http_livekit_aws_creds_set(c, ac->env_key_id,
                                            ngx_strlen(ac->env_key_id),
@@ -98,6 +117,10 @@ ngx_http_livekit_aws_credentials(ngx_http_livekit_aws_conf_t *ac,
 
     if (ac->web_token_file && ac->role_arn) {
         return ngx_http_livekit_aws_web_identity(ac, c, error);
+    }
+
+    if (ac->role_profile_arn) {
+        return ngx_http_livekit_aws_assume_role(ac, c, error);
     }
 
     if (ac->profile_key_id) {
@@ -146,6 +169,258 @@ ngx_http_livekit_aws_credentials(ngx_http_livekit_aws_conf_t *ac,
 }
 
 
+/*
+ * A profile's role_arn: STS AssumeRole, signed with the source's
+ * credentials (source_profile's keys, or credential_source's).
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_assume_role(ngx_http_livekit_aws_conf_t *ac,
+    ngx_http_livekit_aws_creds_t *c, char *error)
+{
+    char                          *body, *p, *last, *tokhdr;
+    char                           url[512], session[80], sigv4[96];
+    size_t                         size;
+    ngx_int_t                      rc;
+    ngx_http_livekit_aws_http_t   *h;
+    ngx_http_livekit_aws_creds_t  *base;
+
+    size = 4096;
+    base = calloc(1, sizeof(ngx_http_livekit_aws_creds_t));
+    body = malloc(size);
+    tokhdr = malloc(sizeof("X-Amz-Security-Token: ")
+                    + NGX_HTTP_LIVEKIT_AWS_TOKEN_MAX);
+    h = NULL;
+
+    if (base == NULL || body == NULL || tokhdr == NULL) {
+        ngx_http_livekit_aws_fail(error, "assume role: out of memory");
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    rc = ngx_http_livekit_aws_role_base(ac, base, error);
+    if (rc != NGX_OK) {
+        goto done;
+    }
+
+    if (ac->role_session) {
+        (void) ngx_http_livekit_aws_copy(session, sizeof(session),
+                                         ac->role_session,
+                                         ngx_strlen(ac->role_session));
+
+    } else {
+        ngx_sprintf((u_char *) session, "nginx-livekit-%T%Z", time(NULL));
+    }
+
+    p = body;
+    last = body + size - 1;
+
+    p = ngx_http_livekit_aws_form(p, last, "Action", "AssumeRole");
+    p = ngx_http_livekit_aws_form(p, last, "&Version", "2011-06-15");
+    p = ngx_http_livekit_aws_form(p, last, "&RoleArn", ac->role_profile_arn);
+    p = ngx_http_livekit_aws_form(p, last, "&RoleSessionName", session);
+
+    if (ac->role_external_id) {
+        p = ngx_http_livekit_aws_form(p, last, "&ExternalId",
+                                      ac->role_external_id);
+    }
+
+    *p = '\0';
+
+    ngx_http_livekit_aws_sts_url(ac, url, sizeof(url));
+
+    ngx_snprintf((u_char *) sigv4, sizeof(sigv4) - 1, "aws:amz:%s:sts%Z",
+                 ac->region ? ac->region : "us-east-1");
+
+    h = ngx_http_livekit_aws_http_create(ac, "POST", url, ac->timeout);
+    rc = NGX_ERROR;
+
+    if (h == NULL) {
+        ngx_http_livekit_aws_fail(error, "assume role: out of memory");
+        goto done;
+    }
+
+    h->body = body;
+    h->body_len = p - body;
+    h->sigv4 = sigv4;
+    h->creds = base;
+
+    if (base->token[0]) {
+        *ngx_sprintf((u_char *) tokhdr, "X-Amz-Security-Token: %s",
+                     base->token) = '\0';
+
+        if (ngx_http_livekit_aws_http_header(h, tokhdr) != NGX_OK) {
+            ngx_http_livekit_aws_fail(error, "assume role: out of memory");
+            goto done;
+        }
+    }
+
+    rc = ngx_http_livekit_aws_sts_call(h, c, "AssumeRole",
+                                       ac->role_profile_arn, error);
+
+    if (rc == NGX_OK) {
+        ngx_http_livekit_aws_source(c, "assume role (role %s, profile "
+                                    "\"%s\", from %s)",
+                                    ac->role_profile_arn, ac->profile,
+                                    base->source);
+    }
+
+done:
+
+    ngx_http_livekit_aws_http_destroy(h);
+
+    if (tokhdr) {
+        OPENSSL_cleanse(tokhdr, sizeof("X-Amz-Security-Token: ")
+                                + NGX_HTTP_LIVEKIT_AWS_TOKEN_MAX);
+        free(tokhdr);
+    }
+
+    if (body) {
+        OPENSSL_cleanse(body, size);
+        free(body);
+    }
+
+    if (base) {
+        OPENSSL_cleanse(base, sizeof(ngx_http_livekit_aws_creds_t));
+        free(base);
+    }
+
+    return rc;
+}
+
+
+/* the credentials that sign AssumeRole */
+
+static ngx_int_t
+ngx_http_livekit_aws_role_base(ngx_http_livekit_aws_conf_t *ac,
+    ngx_http_livekit_aws_creds_t *base, char *error)
+{
+    char  *id, *secret, *token;
+
+    switch (ac->role_source) {
+
+    case NGX_HTTP_LIVEKIT_AWS_SOURCE_IMDS:
+        return ngx_http_livekit_aws_imds(ac, base, error);
+
+    case NGX_HTTP_LIVEKIT_AWS_SOURCE_CONTAINER:
+        if (ac->container_uri == NULL) {
+            ngx_http_livekit_aws_fail(error, "assume role: credential_source "
+                                      "EcsContainer, but no "
+                                      "AWS_CONTAINER_CREDENTIALS_*_URI");
+            return NGX_ERROR;
+        }
+
+        return ngx_http_livekit_aws_container(ac, base, error);
+
+    case NGX_HTTP_LIVEKIT_AWS_SOURCE_ENV:
+        id = ac->env_key_id;
+        secret = ac->env_secret;
+        token = ac->env_token;
+        break;
+
+    default: /* NGX_HTTP_LIVEKIT_AWS_SOURCE_PROFILE */
+        id = ac->profile_key_id;
+        secret = ac->profile_secret;
+        token = ac->profile_token;
+        break;
+    }
+
+    if (id == NULL || secret == NULL) {
+        ngx_http_livekit_aws_fail(error, "assume role: no source "
+                                  "credentials (AWS_ACCESS_KEY_ID and "
+                                  "AWS_SECRET_ACCESS_KEY for "
+                                  "credential_source Environment)");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_livekit_aws_creds_set(base, id, ngx_strlen(id), secret,
+                                       ngx_strlen(secret), token,
+                                       token ? ngx_strlen(token) : 0)
+        != NGX_OK)
+    {
+        ngx_http_livekit_aws_fail(error, "assume role: the source "
+                                  "credentials are too long or hold "
+                                  "control characters");
+        return NGX_ERROR;
+    }
+
+    if (ac->role_source == NGX_HTTP_LIVEKIT_AWS_SOURCE_ENV) {
+        ngx_http_livekit_aws_source(base, "the environment");
+
+    } else {
+        ngx_http_livekit_aws_source(base, "profile \"%s\"",
+                                    ac->role_source_profile);
+    }
+
+    return NGX_OK;
+}
+
+
+/* one STS call whose answer holds <Credentials>; NGX_AGAIN: retry later */
+
+static ngx_int_t
+ngx_http_livekit_aws_sts_call(ngx_http_livekit_aws_http_t *h,
+    ngx_http_livekit_aws_creds_t *c, const char *action, const char *role,
+    char *error)
+{
+    char  code[64], msg[256];
+
+    if (ngx_http_livekit_aws_http_header(h, "Content-Type: "
+                                         "application/x-www-form-urlencoded; "
+                                         "charset=utf-8") != NGX_OK
+        || ngx_http_livekit_aws_http_header(h, "Accept: text/xml") != NGX_OK)
+    {
+        ngx_http_livekit_aws_fail(error, "STS %s: out of memory", action);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_livekit_aws_http(h) != NGX_OK) {
+        ngx_http_livekit_aws_fail(error, "STS %s at %s for role %s "
+                                  "failed: %s", action, h->url, role,
+                                  h->curl_error);
+        return NGX_AGAIN;
+    }
+
+    if (h->status != 200) {
+        ngx_http_livekit_aws_error_code(h, code, sizeof(code), msg,
+                                        sizeof(msg));
+        ngx_http_livekit_aws_fail(error, "STS %s for role %s answered %s "
+                                  "(HTTP %l): %s", action, role, code,
+                                  h->status, msg);
+        return ngx_http_livekit_aws_retryable(h->status, code) ? NGX_AGAIN
+                                                               : NGX_ERROR;
+    }
+
+    if (ngx_http_livekit_aws_sts_credentials(c, h) != NGX_OK) {
+        ngx_http_livekit_aws_fail(error, "STS %s for role %s answered "
+                                  "without usable credentials", action,
+                                  role);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_livekit_aws_sts_url(ngx_http_livekit_aws_conf_t *ac, char *url,
+    size_t size)
+{
+    if (ac->sts_endpoint) {
+        (void) ngx_http_livekit_aws_copy(url, size, ac->sts_endpoint,
+                                         ngx_strlen(ac->sts_endpoint));
+
+    } else if (ac->region) {
+        ngx_snprintf((u_char *) url, size - 1,
+                     "https://sts.%s.amazonaws.com/%Z", ac->region);
+
+    } else {
+        ngx_snprintf((u_char *) url, size - 1,
+                     "https://sts.amazonaws.com/%Z");
+    }
+}
+
+
 /* AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN: STS AssumeRoleWithWebIdentity */
 
 static ngx_int_t
@@ -153,7 +428,7 @@ ngx_http_livekit_aws_web_identity(ngx_http_livekit_aws_conf_t *ac,
     ngx_http_livekit_aws_creds_t *c, char *error)
 {
     char                          *token, *body, *p, *last, url[512];
-    char                           session[80], code[64], msg[256];
+    char                           session[80];
     size_t                         size;
     ngx_int_t                      rc;
     ngx_http_livekit_aws_http_t   *h;
@@ -205,26 +480,11 @@ ngx_http_livekit_aws_web_identity(ngx_http_livekit_aws_conf_t *ac,
     p = ngx_http_livekit_aws_form(p, last, "&WebIdentityToken", token);
     *p = '\0';
 
-    if (ac->sts_endpoint) {
-        (void) ngx_http_livekit_aws_copy(url, sizeof(url), ac->sts_endpoint,
-                                         ngx_strlen(ac->sts_endpoint));
+    ngx_http_livekit_aws_sts_url(ac, url, sizeof(url));
 
-    } else if (ac->region) {
-        ngx_snprintf((u_char *) url, sizeof(url) - 1,
-                     "https://sts.%s.amazonaws.com/%Z", ac->region);
+    h = ngx_http_livekit_aws_http_create(ac, "POST", url, ac->timeout);
 
-    } else {
-        ngx_sprintf((u_char *) url, "https://sts.amazonaws.com/%Z");
-    }
-
-    h = ngx_http_livekit_aws_http_create("POST", url, ac->timeout);
-
-    if (h == NULL
-        || ngx_http_livekit_aws_http_header(h, "Content-Type: "
-                                         "application/x-www-form-urlencoded; "
-                                         "charset=utf-8") != NGX_OK
-        || ngx_http_livekit_aws_http_header(h, "Accept: text/xml") != NGX_OK)
-    {
+    if (h == NULL) {
         ngx_http_livekit_aws_fail(error, "web identity: out of memory");
         goto done;
     }
@@ -232,32 +492,9 @@ ngx_http_livekit_aws_web_identity(ngx_http_livekit_aws_conf_t *ac,
     h->body = body;
     h->body_len = p - body;
 
-    if (ngx_http_livekit_aws_http(h) != NGX_OK) {
-        ngx_http_livekit_aws_fail(error, "web identity: STS "
-                                  "AssumeRoleWithWebIdentity at %s for "
-                                  "role %s failed: %s",
-                                  url, ac->role_arn, h->curl_error);
-        rc = NGX_AGAIN;
-        goto done;
-    }
-
-    if (h->status != 200) {
-        ngx_http_livekit_aws_error_code(h, code, sizeof(code), msg,
-                                        sizeof(msg));
-        ngx_http_livekit_aws_fail(error, "web identity: STS "
-                                  "AssumeRoleWithWebIdentity for role %s "
-                                  "answered %s (HTTP %l): %s",
-                                  ac->role_arn, code, h->status, msg);
-        rc = ngx_http_livekit_aws_retryable(h->status, code) ? NGX_AGAIN
-                                                             : NGX_ERROR;
-        goto done;
-    }
-
-    if (ngx_http_livekit_aws_sts_credentials(c, h) != NGX_OK) {
-        ngx_http_livekit_aws_fail(error, "web identity: STS "
-                                  "AssumeRoleWithWebIdentity for role %s "
-                                  "answered without usable credentials",
-                                  ac->role_arn);
+    rc = ngx_http_livekit_aws_sts_call(h, c, "AssumeRoleWithWebIdentity",
+                                       ac->role_arn, error);
+    if (rc != NGX_OK) {
         goto done;
     }
 
@@ -346,7 +583,8 @@ ngx_http_livekit_aws_container(ngx_http_livekit_aws_conf_t *ac,
         return NGX_ERROR;
     }
 
-    h = ngx_http_livekit_aws_http_create("GET", u, ngx_min(ac->timeout, 5000));
+    h = ngx_http_livekit_aws_http_create(ac, "GET", u,
+                                         ngx_min(ac->timeout, 5000));
     auth = malloc(NGX_HTTP_LIVEKIT_AWS_FILE_MAX + sizeof("Authorization: "));
 
     if (h == NULL || auth == NULL) {
@@ -601,8 +839,8 @@ ngx_http_livekit_aws_imds_token(ngx_http_livekit_aws_conf_t *ac, char *error,
     ngx_snprintf((u_char *) url, sizeof(url) - 1, "%s/latest/api/token%Z",
                  ac->imds_endpoint);
 
-    h = ngx_http_livekit_aws_http_create("PUT", url,
-                                         NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT);
+    h = ngx_http_livekit_aws_http_create(ac, "PUT", url,
+                                        NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT);
     rc = NGX_ERROR;
 
     if (h == NULL
@@ -656,8 +894,8 @@ ngx_http_livekit_aws_imds_open(ngx_http_livekit_aws_conf_t *ac, char *error,
     ngx_snprintf((u_char *) m->hdr, sizeof(m->hdr) - 1,
                  "X-aws-ec2-metadata-token: %s%Z", m->token);
 
-    m->h = ngx_http_livekit_aws_http_create("GET", m->url,
-                                            NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT);
+    m->h = ngx_http_livekit_aws_http_create(ac, "GET", m->url,
+                                        NGX_HTTP_LIVEKIT_AWS_IMDS_TIMEOUT);
 
     if (m->h == NULL
         || ngx_http_livekit_aws_http_header(m->h, m->hdr) != NGX_OK)

@@ -31,9 +31,10 @@ static void ngx_http_livekit_aws_vtext(char *dst, size_t size,
  */
 
 ngx_http_livekit_aws_http_t *
-ngx_http_livekit_aws_http_create(const char *method, const char *url,
-    long timeout)
+ngx_http_livekit_aws_http_create(ngx_http_livekit_aws_conf_t *ac,
+    const char *method, const char *url, long timeout)
 {
+    char                         *proxy;
     ngx_http_livekit_aws_http_t  *h;
 
     h = calloc(1, sizeof(ngx_http_livekit_aws_http_t));
@@ -44,6 +45,14 @@ ngx_http_livekit_aws_http_create(const char *method, const char *url,
     h->method = method;
     h->url = url;
     h->timeout = timeout;
+
+    /* the proxy for this URL's scheme, as the SDKs choose it */
+
+    proxy = (ngx_strncasecmp((u_char *) url, (u_char *) "https://", 8) == 0)
+            ? ac->https_proxy : ac->http_proxy;
+
+    h->proxy = proxy ? proxy : "";
+    h->no_proxy = ac->no_proxy ? ac->no_proxy : "";
 
     return h;
 }
@@ -111,6 +120,10 @@ ngx_http_livekit_aws_http(ngx_http_livekit_aws_http_t *h)
     ngx_http_livekit_aws_setopt(CURLOPT_CONNECTTIMEOUT_MS, h->timeout);
     ngx_http_livekit_aws_setopt(CURLOPT_FOLLOWLOCATION, 0L);
     ngx_http_livekit_aws_setopt(CURLOPT_PROTOCOLS_STR, "http,https");
+
+    /* set even when empty: libcurl must not read a proxy of its own */
+    ngx_http_livekit_aws_setopt(CURLOPT_PROXY, h->proxy);
+    ngx_http_livekit_aws_setopt(CURLOPT_NOPROXY, h->no_proxy);
     ngx_http_livekit_aws_setopt(CURLOPT_WRITEFUNCTION,
                                 ngx_http_livekit_aws_write);
     ngx_http_livekit_aws_setopt(CURLOPT_WRITEDATA, h);

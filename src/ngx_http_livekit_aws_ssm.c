@@ -199,7 +199,7 @@ ngx_http_livekit_aws_ssm_call(ngx_http_livekit_ssm_fetch_t *f,
     body = json_dumps(req, JSON_COMPACT);
     json_decref(req);
 
-    h = ngx_http_livekit_aws_http_create("POST", url, ac->timeout);
+    h = ngx_http_livekit_aws_http_create(ac, "POST", url, ac->timeout);
 
     if (body == NULL || h == NULL) {
         ngx_http_livekit_aws_fail(f->error, "out of memory");

@@ -35,6 +35,8 @@ typedef struct {
     const char                     *sigv4;     /* "aws:amz:region:ssm" */
     ngx_http_livekit_aws_creds_t   *creds;
     long                            timeout;   /* ms */
+    const char                     *proxy;     /* "": none */
+    const char                     *no_proxy;  /* "": no exceptions */
 
     long                            status;
     u_char                          resp[NGX_HTTP_LIVEKIT_AWS_RESPONSE_MAX];
@@ -57,7 +59,8 @@ void ngx_http_livekit_aws_error_code(ngx_http_livekit_aws_http_t *h,
 
 /* _aws_http.c */
 ngx_http_livekit_aws_http_t *ngx_http_livekit_aws_http_create(
-    const char *method, const char *url, long timeout);
+    ngx_http_livekit_aws_conf_t *ac, const char *method, const char *url,
+    long timeout);
 ngx_int_t ngx_http_livekit_aws_http_header(ngx_http_livekit_aws_http_t *h,
     const char *line);
 ngx_int_t ngx_http_livekit_aws_http(ngx_http_livekit_aws_http_t *h);

@@ -79,8 +79,7 @@ typedef struct {
     ngx_int_t                        attempts;
     ngx_flag_t                       fips;
 
-    /* set when a location first signs with SSM */
-    ngx_uint_t                       ready;
+    /* set by init_main_conf when livekit_ssm_path is set */
     ngx_uint_t                       fingerprint;
     time_t                           lease;
     ngx_http_livekit_aws_conf_t     *aws;
@@ -115,8 +114,12 @@ static char *ngx_http_livekit_ssm_refresh(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_livekit_ssm_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_livekit_ssm_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_livekit_ssm_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_livekit_ssm_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_livekit_ssm_keyset(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+static ngx_uint_t ngx_http_livekit_ssm_gives_url(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
     ngx_http_livekit_ssm_main_conf_t *mcf);
 static ngx_int_t ngx_http_livekit_ssm_init_zone(ngx_shm_zone_t *shm_zone,
@@ -226,7 +229,7 @@ static ngx_command_t  ngx_http_livekit_ssm_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_livekit_ssm_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_livekit_ssm_preconfiguration, /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_livekit_ssm_create_main_conf, /* create main configuration */
@@ -261,6 +264,14 @@ ngx_module_t  ngx_http_livekit_ssm_module = {
 #endif
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
+};
+
+
+/* what the token module knows of this source */
+static ngx_http_livekit_key_source_t  ngx_http_livekit_ssm_source = {
+    "livekit_ssm_path",
+    ngx_http_livekit_ssm_keyset,
+    ngx_http_livekit_ssm_gives_url
 };
 
 
@@ -504,7 +515,6 @@ ngx_http_livekit_ssm_create_main_conf(ngx_conf_t *cf)
      *     mcf->endpoint = { 0, NULL };
      *     mcf->profile = { 0, NULL };
      *     mcf->thread_pool_name = { 0, NULL };
-     *     mcf->ready = 0;
      */
 
     mcf->names = NGX_CONF_UNSET_PTR;
@@ -517,9 +527,19 @@ ngx_http_livekit_ssm_create_main_conf(ngx_conf_t *cf)
 }
 
 
+/* registers the source; the token module's main configuration exists */
+
+static ngx_int_t
+ngx_http_livekit_ssm_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_livekit_key_source_add(cf, &ngx_http_livekit_ssm_source);
+}
+
+
 /*
- * Called before or after the locations are merged, depending on module
- * order, so the defaults are also applied by ngx_http_livekit_ssm_prepare().
+ * Defaults, then, when livekit_ssm_path is set, everything a fetch needs.
+ * Runs before any postconfiguration, so before the token module asks
+ * ngx_http_livekit_ssm_keyset() for a location's key set.
  */
 
 static char *
@@ -551,22 +571,30 @@ ngx_http_livekit_ssm_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(mcf->attempts, 3);
 
     if (mcf->thread_pool_name.len == 0) {
-        ngx_str_set(&mcf->thread_pool_name, "livekit_ssm");
+        ngx_str_set(&mcf->thread_pool_name, "default");
     }
 
     /* every value is checked by its directive, with its line */
+
+    if (mcf->path.len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_livekit_ssm_prepare(cf, mcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
 
 
 /*
- * From ngx_http_livekit_keyset_resolve(), for each location that signs:
+ * The key source's "keyset", for each location the token module resolves:
  * NGX_DECLINED when SSM is not configured, NGX_OK with lcf->keyset set,
  * NGX_ERROR after an EMERG message.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_livekit_ssm_keyset(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf)
 {
@@ -596,44 +624,22 @@ ngx_http_livekit_ssm_keyset(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (!mcf->ready) {
-        if (ngx_http_livekit_ssm_init_main_conf(cf, mcf) != NGX_CONF_OK
-            || ngx_http_livekit_ssm_prepare(cf, mcf) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        mcf->ready = 1;
-    }
-
     lcf->keyset = mcf->keyset;
 
     return NGX_OK;
 }
 
 
-/* whether SSM gives the URL, so a location may go without livekit_url */
+/* the key source's "gives_url": livekit_ssm_names has a third name */
 
-ngx_uint_t
+static ngx_uint_t
 ngx_http_livekit_ssm_gives_url(ngx_conf_t *cf)
 {
     ngx_http_livekit_ssm_main_conf_t  *mcf;
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_livekit_ssm_module);
 
-    return mcf->path.len
-           && (mcf->names == NGX_CONF_UNSET_PTR || mcf->names->nelts == 3);
-}
-
-
-ngx_uint_t
-ngx_http_livekit_ssm_configured(ngx_conf_t *cf)
-{
-    ngx_http_livekit_ssm_main_conf_t  *mcf;
-
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_livekit_ssm_module);
-
-    return mcf->path.len != 0;
+    return mcf->path.len && mcf->names->nelts == 3;
 }
 
 
@@ -785,52 +791,22 @@ ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
 #if (NGX_THREADS)
 
 /*
- * The pool the fetch runs in.  "livekit_ssm", unless declared with the
- * thread_pool directive, is declared here as "thread_pool livekit_ssm
- * threads=1;" would: one idle thread per worker instead of the 32 of the
- * default pool.  ngx_thread_pool_add() alone cannot set the thread count.
+ * The pool the fetch runs in, added as "aio threads" adds its pool: the
+ * "default" pool (32 threads) unless livekit_ssm_thread_pool names one,
+ * which the thread_pool directive must declare; the README suggests
+ * "thread_pool livekit_ssm threads=1;", one fetch at a time being all
+ * this pool ever runs.
  */
-
-extern ngx_module_t  ngx_thread_pool_module;
 
 static ngx_int_t
 ngx_http_livekit_ssm_thread_pool(ngx_conf_t *cf,
     ngx_http_livekit_ssm_main_conf_t *mcf)
 {
-    char           *rv;
-    ngx_str_t       args[3];
-    ngx_array_t     a, *saved;
-    ngx_command_t  *cmd;
-
-    if (ngx_thread_pool_get(cf->cycle, &mcf->thread_pool_name) == NULL
-        && mcf->thread_pool_name.len == sizeof("livekit_ssm") - 1
-        && ngx_strncmp(mcf->thread_pool_name.data, "livekit_ssm",
-                       sizeof("livekit_ssm") - 1) == 0)
-    {
-        cmd = &ngx_thread_pool_module.commands[0];
-
-        args[0] = cmd->name;
-        args[1] = mcf->thread_pool_name;
-        ngx_str_set(&args[2], "threads=1");
-
-        a.elts = args;
-        a.nelts = 3;
-        a.size = sizeof(ngx_str_t);
-        a.nalloc = 3;
-        a.pool = cf->pool;
-
-        saved = cf->args;
-        cf->args = &a;
-        rv = cmd->set(cf, cmd, NULL);
-        cf->args = saved;
-
-        if (rv != NGX_CONF_OK) {
-            return NGX_ERROR;
-        }
-    }
-
     mcf->thread_pool = ngx_thread_pool_add(cf, &mcf->thread_pool_name);
     if (mcf->thread_pool == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_thread_pool \"%V\": cannot add "
+                           "the thread pool", &mcf->thread_pool_name);
         return NGX_ERROR;
     }
 
@@ -1097,7 +1073,7 @@ ngx_http_livekit_ssm_init_process(ngx_cycle_t *cycle)
     mcf = ngx_http_cycle_get_module_main_conf(cycle,
                                               ngx_http_livekit_ssm_module);
 
-    if (mcf == NULL || !mcf->ready || mcf->sh == NULL) {
+    if (mcf == NULL || mcf->keyset == NULL || mcf->sh == NULL) {
         return NGX_OK;
     }
 

@@ -1,9 +1,10 @@
 
 /*
- * ngx_http_livekit_token_module: the SSM Parameter Store key source.
+ * ngx_http_livekit_ssm_module: the SSM Parameter Store key source.
  *
- * What _keys.c and _module.c call (whether SSM gives a configuration its
- * key and URL) is declared in ngx_http_livekit_token.h.
+ * The token module does not call it: it registers itself in its
+ * preconfiguration as a key source (ngx_http_livekit_key_source_t in
+ * ngx_http_livekit_token.h).
  */
 
 #ifndef _NGX_HTTP_LIVEKIT_SSM_H_INCLUDED_

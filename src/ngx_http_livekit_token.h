@@ -15,8 +15,9 @@
  *   _status.c   counters in shared memory and livekit_token_status;
  *   _webhook.c  LiveKit webhooks verified before they are passed on;
  *   _probe.c    does livekit-server accept our key (key-drift probe);
- *   _ssm.c      the SSM Parameter Store key source (a second module, for
- *               its http-level directives), _aws_*.c its AWS client;
+ *   _ssm.c      the SSM Parameter Store key source: its own module
+ *               (ngx_http_livekit_ssm_module.so, with libcurl), which
+ *               registers itself as a key source; _aws_*.c its AWS client;
  *   _text.c     outside text made safe for logs, JSON and labels.
  */
 
@@ -193,6 +194,14 @@ typedef struct {
 
 
 typedef struct {
+    ngx_array_t                 sources;      /* of key source pointers */
+    ngx_array_t                 locations;    /* of loc conf pointers whose
+                                                 key set postconfiguration
+                                                 resolves */
+} ngx_http_livekit_token_main_conf_t;
+
+
+typedef struct {
     ngx_flag_t                  enable;
     ngx_flag_t                  status;       /* livekit_token_status */
 
@@ -243,6 +252,24 @@ typedef struct {
     size_t                      token_max;
     size_t                      body_max;
 } ngx_http_livekit_token_loc_conf_t;
+
+
+/*
+ * A key source other than the key file registers itself with
+ * ngx_http_livekit_key_source_add() in its module's preconfiguration; the
+ * token side knows it only through this table.  Key sets are resolved in
+ * the token module's postconfiguration, when every module's main
+ * configuration is initialized.
+ *   keyset     NGX_DECLINED: not configured; NGX_OK: lcf->keyset set;
+ *              NGX_ERROR after an EMERG message;
+ *   gives_url  whether it provides the LiveKit URL (livekit_url may go).
+ */
+typedef struct {
+    const char                 *directive;    /* what configures it */
+    ngx_int_t                 (*keyset)(ngx_conf_t *cf,
+        ngx_http_livekit_token_loc_conf_t *lcf);
+    ngx_uint_t                (*gives_url)(ngx_conf_t *cf);
+} ngx_http_livekit_key_source_t;
 
 
 /* the claims of one token: checked, then JSON-escaped in place to sign */
@@ -326,6 +353,11 @@ char *ngx_http_livekit_keyset_all(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets);
 ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
     ngx_http_livekit_keyset_t *ks);
+ngx_int_t ngx_http_livekit_key_source_add(ngx_conf_t *cf,
+    ngx_http_livekit_key_source_t *source);
+ngx_int_t ngx_http_livekit_keyset_source(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+ngx_uint_t ngx_http_livekit_keyset_gives_url(ngx_conf_t *cf);
 
 /* _keys_yaml.c: the key file's YAML into ngx_http_livekit_secret_t */
 ngx_int_t ngx_http_livekit_keys_yaml_parse(ngx_conf_t *cf, ngx_str_t *file,
@@ -346,11 +378,6 @@ ngx_int_t ngx_http_livekit_claims_finish(ngx_http_request_t *r,
 ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
     ngx_http_livekit_error_t *err);
 
-/* _ssm.c: NGX_OK when SSM signs for this location, NGX_DECLINED if not */
-ngx_int_t ngx_http_livekit_ssm_keyset(ngx_conf_t *cf,
-    ngx_http_livekit_token_loc_conf_t *lcf);
-ngx_uint_t ngx_http_livekit_ssm_gives_url(ngx_conf_t *cf);
-ngx_uint_t ngx_http_livekit_ssm_configured(ngx_conf_t *cf);
 
 /* _status.c */
 char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -5,8 +5,10 @@
  * Owns: reading LiveKit key files (livekit-server --key-file; the YAML in
  * them is parsed by _keys_yaml.c), choosing the signing key
  * (livekit_api_key), keying
- * one HMAC-SHA256 context per key, and the key set the handler reads.
- * Does not own: building or signing tokens (_jwt.c).
+ * one HMAC-SHA256 context per key, the key set the handler reads, and the
+ * table of other key sources (a module such as the SSM one registers
+ * itself there; nothing here knows which).
+ * Does not own: building or signing tokens (_jwt.c), any other source.
  *
  * Secrets never reach a log: messages name the file and the key only.
  * Secret bytes live in the configuration pool until their HMAC is keyed
@@ -26,6 +28,8 @@ static void ngx_http_livekit_secret_wipe(void *data);
 static void ngx_http_livekit_mac_free(void *data);
 static ngx_http_livekit_keyset_t *ngx_http_livekit_keyset_create(
     ngx_conf_t *cf, ngx_http_livekit_secret_t *s);
+static void ngx_http_livekit_keyset_none(ngx_conf_t *cf,
+    const char *directive);
 
 
 char *
@@ -168,9 +172,117 @@ ngx_http_livekit_secret_wipe(void *data)
 
 
 /*
- * Called at merge time for each location with "livekit_token on": picks
- * the signing key and returns its key set, shared by every location that
- * signs with the same key from the same file.
+ * A key source module calls this in its preconfiguration: the token
+ * module's main configuration exists by then, and postconfiguration, which
+ * asks the sources, runs after every module's init_main_conf.
+ */
+
+ngx_int_t
+ngx_http_livekit_key_source_add(ngx_conf_t *cf,
+    ngx_http_livekit_key_source_t *source)
+{
+    ngx_http_livekit_key_source_t       **s;
+    ngx_http_livekit_token_main_conf_t   *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
+
+    s = ngx_array_push(&tmcf->sources);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    *s = source;
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK when a registered source gives this location its key set,
+ * NGX_DECLINED when none is configured, NGX_ERROR after an EMERG message.
+ */
+
+ngx_int_t
+ngx_http_livekit_keyset_source(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf)
+{
+    ngx_int_t                             rc;
+    ngx_uint_t                            i;
+    ngx_http_livekit_key_source_t       **s;
+    ngx_http_livekit_token_main_conf_t   *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
+    s = tmcf->sources.elts;
+
+    for (i = 0; i < tmcf->sources.nelts; i++) {
+        rc = s[i]->keyset(cf, lcf);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* whether a configured source gives the URL, so livekit_url may go */
+
+ngx_uint_t
+ngx_http_livekit_keyset_gives_url(ngx_conf_t *cf)
+{
+    ngx_uint_t                            i;
+    ngx_http_livekit_key_source_t       **s;
+    ngx_http_livekit_token_main_conf_t   *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
+    s = tmcf->sources.elts;
+
+    for (i = 0; i < tmcf->sources.nelts; i++) {
+        if (s[i]->gives_url(cf)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* "has no key": names the key file and every registered source */
+
+static void
+ngx_http_livekit_keyset_none(ngx_conf_t *cf, const char *directive)
+{
+    u_char                               *p, *last;
+    u_char                                buf[256];
+    ngx_uint_t                            i;
+    ngx_http_livekit_key_source_t       **s;
+    ngx_http_livekit_token_main_conf_t   *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
+    s = tmcf->sources.elts;
+
+    p = buf;
+    last = buf + sizeof(buf);
+
+    for (i = 0; i < tmcf->sources.nelts; i++) {
+        p = ngx_slprintf(p, last, " or \"%s\"", s[i]->directive);
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%s\" has no key: set \"livekit_keys_file\"%*s",
+                       directive, (size_t) (p - buf), buf);
+}
+
+
+/*
+ * Called in postconfiguration for each location with "livekit_token on":
+ * picks the signing key and returns its key set, shared by every location
+ * that signs with the same key from the same file.
  */
 
 char *
@@ -181,9 +293,7 @@ ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     ngx_uint_t                  i;
     ngx_http_livekit_secret_t  *s;
 
-    /* SSM Parameter Store (livekit_ssm_path), when configured */
-
-    rc = ngx_http_livekit_ssm_keyset(cf, lcf);
+    rc = ngx_http_livekit_keyset_source(cf, lcf);
 
     if (rc == NGX_OK) {
         return NGX_CONF_OK;
@@ -194,10 +304,7 @@ ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     }
 
     if (lcf->secrets == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"livekit_token\" has no key: "
-                           "set \"livekit_keys_file\" or "
-                           "\"livekit_ssm_path\"");
+        ngx_http_livekit_keyset_none(cf, "livekit_token");
         return NGX_CONF_ERROR;
     }
 
@@ -247,7 +354,7 @@ ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
 
 /*
  * A webhook location verifies with any key its scope could sign with:
- * every key of the file, or the SSM key set.
+ * every key of the file, or the key set of the source that gives it one.
  */
 
 char *
@@ -265,7 +372,7 @@ ngx_http_livekit_keyset_all(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    rc = ngx_http_livekit_ssm_keyset(cf, lcf);
+    rc = ngx_http_livekit_keyset_source(cf, lcf);
 
     if (rc == NGX_ERROR) {
         return NGX_CONF_ERROR;
@@ -282,10 +389,7 @@ ngx_http_livekit_keyset_all(ngx_conf_t *cf,
     }
 
     if (lcf->secrets == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"livekit_webhook\" has no key: "
-                           "set \"livekit_keys_file\" or "
-                           "\"livekit_ssm_path\"");
+        ngx_http_livekit_keyset_none(cf, "livekit_webhook");
         return NGX_CONF_ERROR;
     }
 

@@ -48,6 +48,7 @@ static ngx_int_t ngx_http_livekit_token_url(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_str_t *url,
     ngx_http_livekit_error_t *err);
 
+static void *ngx_http_livekit_token_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
@@ -65,6 +66,9 @@ static char *ngx_http_livekit_token_attribute(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_livekit_token_room_pattern(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_livekit_token_keysets(ngx_conf_t *cf);
+static ngx_int_t ngx_http_livekit_token_signs(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *conf);
 static ngx_int_t ngx_http_livekit_token_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf);
 
@@ -254,7 +258,7 @@ static ngx_http_module_t  ngx_http_livekit_token_module_ctx = {
     ngx_http_livekit_token_preconfiguration, /* preconfiguration */
     ngx_http_livekit_token_init,           /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_livekit_token_create_main_conf, /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -460,19 +464,7 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
 
-    rc = ngx_http_livekit_claims_finish(r, lcf, c, &err);
-
-    if (rc == NGX_OK) {
-        rc = ngx_http_livekit_token_url(r, lcf, &url, &err);
-    }
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_livekit_reply_error(r, &err);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* first: a run-time source brings the key and its URL up to date */
 
     key = ngx_http_livekit_keyset_current(lcf->keyset);
 
@@ -489,6 +481,20 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
                    "retry after a few seconds");
 
         return ngx_http_livekit_reply_error(r, &err);
+    }
+
+    rc = ngx_http_livekit_claims_finish(r, lcf, c, &err);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_livekit_token_url(r, lcf, &url, &err);
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_livekit_reply_error(r, &err);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* from here on room, identity, name and url are JSON-escaped */
@@ -700,7 +706,9 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_livekit_token_loc_conf_t *prev = parent;
     ngx_http_livekit_token_loc_conf_t *conf = child;
 
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t             *clcf;
+    ngx_http_livekit_token_main_conf_t   *tmcf;
+    ngx_http_livekit_token_loc_conf_t   **lcfp;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
@@ -773,65 +781,137 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     ngx_conf_merge_ptr_value(conf->probe_url, NULL, NULL);
 
-    if (conf->webhook
-        && ngx_http_livekit_keyset_all(cf, conf, &conf->webhook_keys)
-           != NGX_CONF_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->status && !conf->enable) {
-
-        /* the status shows the key source this scope would sign with */
-
-        if ((conf->secrets || ngx_http_livekit_ssm_configured(cf))
-            && ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        return ngx_http_livekit_probe_add(cf, conf) == NGX_OK
-               ? NGX_CONF_OK : NGX_CONF_ERROR;
-    }
-
-    if (!conf->enable) {
+    if (!conf->webhook && !conf->status && !conf->enable) {
         return NGX_CONF_OK;
     }
 
-    if (conf->ttl <= 0) {
+    if (conf->enable && conf->ttl <= 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"livekit_token_ttl\" must be positive");
         return NGX_CONF_ERROR;
     }
 
-    if (conf->url == NULL && !ngx_http_livekit_ssm_gives_url(cf)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"livekit_token\" needs \"livekit_url\", the "
-                           "ws:// or wss:// URL of the LiveKit server");
+    /* its key set is resolved in postconfiguration, see _keys.c */
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
+
+    lcfp = ngx_array_push(&tmcf->locations);
+    if (lcfp == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
+    *lcfp = conf;
 
-    if (ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK
-        || ngx_http_livekit_probe_add(cf, conf) != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
+    if (conf->enable) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+        clcf->handler = ngx_http_livekit_token_handler;
     }
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_livekit_token_handler;
 
     return NGX_CONF_OK;
 }
 
 
 /*
- * livekit_token_grants roomJoin canSubscribe sip.call
- *                      canPublishSources=camera,... destinationRoom=name;
+ * Postconfiguration: every module's main configuration is initialized, so
+ * each key source knows whether it is configured.  The key set of each
+ * location that signs, verifies webhooks or shows the status.
  */
+
+static ngx_int_t
+ngx_http_livekit_token_keysets(ngx_conf_t *cf)
+{
+    ngx_int_t                            rc;
+    ngx_uint_t                           i;
+    ngx_http_livekit_token_loc_conf_t  **lcfp, *conf;
+    ngx_http_livekit_token_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
+    lcfp = tmcf->locations.elts;
+
+    for (i = 0; i < tmcf->locations.nelts; i++) {
+        conf = lcfp[i];
+
+        if (conf->webhook
+            && ngx_http_livekit_keyset_all(cf, conf, &conf->webhook_keys)
+               != NGX_CONF_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (conf->status && !conf->enable) {
+
+            /* the status shows the key source this scope would sign with */
+
+            rc = ngx_http_livekit_keyset_source(cf, conf);
+
+            if (rc == NGX_ERROR
+                || (rc == NGX_DECLINED && conf->secrets
+                    && ngx_http_livekit_keyset_resolve(cf, conf)
+                       != NGX_CONF_OK)
+                || ngx_http_livekit_probe_add(cf, conf) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (conf->enable && ngx_http_livekit_token_signs(cf, conf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_livekit_token_signs(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *conf)
+{
+    if (conf->url == NULL && !ngx_http_livekit_keyset_gives_url(cf)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"livekit_token\" needs \"livekit_url\", the "
+                           "ws:// or wss:// URL of the LiveKit server");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK
+        || ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK
+        || ngx_http_livekit_probe_add(cf, conf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_livekit_token_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_livekit_token_main_conf_t  *tmcf;
+
+    tmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_token_main_conf_t));
+    if (tmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&tmcf->sources, cf->pool, 1,
+                       sizeof(ngx_http_livekit_key_source_t *))
+        != NGX_OK
+        || ngx_array_init(&tmcf->locations, cf->pool, 8,
+                          sizeof(ngx_http_livekit_token_loc_conf_t *))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return tmcf;
+}
+
 
 static char *
 ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -1174,7 +1254,9 @@ ngx_http_livekit_token_room_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_livekit_token_init(ngx_conf_t *cf)
 {
-    if (ngx_http_livekit_webhook_init(cf) != NGX_OK) {
+    if (ngx_http_livekit_token_keysets(cf) != NGX_OK
+        || ngx_http_livekit_webhook_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

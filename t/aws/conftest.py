@@ -36,6 +36,9 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE = os.environ.get(
     "LIVEKIT_MODULE", os.path.join(REPO, "build", "ngx_http_livekit_token_module.so"))
+# the SSM key source, loaded after the token module whose symbols it uses
+SSM_MODULE = os.environ.get(
+    "LIVEKIT_SSM_MODULE", os.path.join(REPO, "build", "ngx_http_livekit_ssm_module.so"))
 NGINX = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -367,8 +370,11 @@ def site(moto):
 # nginx -------------------------------------------------------------------------
 
 class Nginx:
-    def __init__(self, tmp, env, http_conf, workers=1, extra_locations=""):
+    def __init__(self, tmp, env, http_conf, workers=1, extra_locations="",
+                 main_conf="", modules=(MODULE, SSM_MODULE)):
         self.dir = str(tmp)
+        self.main_conf = main_conf
+        self.modules = modules
         self.port = free_port()
         for d in ("logs", "tmp", "conf"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
@@ -384,7 +390,8 @@ class Nginx:
         d = self.dir
         with open(self.conf, "w") as f:
             f.write(f"""
-load_module {MODULE};
+{"".join(f"load_module {m};" + chr(10) for m in self.modules)}
+{self.main_conf}
 daemon off;
 master_process on;
 worker_processes {workers};
@@ -508,9 +515,10 @@ def nginx(tmp_path, request):
     made = []
     secrets = []
 
-    def make(env, http_conf, workers=1, extra_locations="", secret_values=()):
+    def make(env, http_conf, workers=1, extra_locations="", secret_values=(),
+             main_conf="", modules=(MODULE, SSM_MODULE)):
         n = Nginx(tmp_path / f"nginx{len(made)}", env, http_conf, workers,
-                  extra_locations)
+                  extra_locations, main_conf, modules)
         made.append(n)
         secrets.extend(v for v in secret_values if v)
         secrets.extend(v for k, v in env.items()

@@ -1,5 +1,6 @@
 """Configuration of the SSM key source: what nginx -t accepts and refuses."""
 
+import os
 import time
 
 from conftest import ssm_conf, verify
@@ -135,3 +136,33 @@ def test_a_key_file_made_unreadable_fails_the_reload_and_the_old_config_serves_o
     assert status == 200, body
     assert verify(body["token"], secret)["iss"] == "devkey"
     assert secret not in n.log_text()
+
+
+def tasks(pid):
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_the_fetch_runs_in_the_default_thread_pool_unless_one_is_named(
+        site, proxy, nginx):
+    n = nginx(site.env(proxy), ssm_conf(site))
+    n.start()
+    n.wait_status(200)
+    # the main thread and the 32 threads of thread_pool's "default"
+    assert [tasks(p) for p in n.workers()] == [33]
+
+
+def test_a_declared_one_thread_pool_is_the_only_thread_the_fetch_adds(
+        site, proxy, nginx):
+    n = nginx(site.env(proxy),
+              ssm_conf(site, "livekit_ssm_thread_pool livekit_ssm;"),
+              main_conf="thread_pool livekit_ssm threads=1;")
+    n.start()
+    _, _, body = n.wait_status(200)
+    assert verify(body["token"], site.secret)
+    assert [tasks(p) for p in n.workers()] == [2]
+
+
+def test_a_named_thread_pool_that_is_not_declared_is_refused(site, nginx):
+    refused(nginx, ssm_conf(site, "livekit_ssm_thread_pool livekit_ssm;"),
+            'unknown thread pool "livekit_ssm"')
+
