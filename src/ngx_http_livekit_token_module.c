@@ -464,7 +464,17 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
 
-    /* first: a run-time source brings the key and its URL up to date */
+    rc = ngx_http_livekit_claims_finish(r, lcf, c, &err);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_livekit_reply_error(r, &err);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a run-time source brings the key, and the URL it gives, up to date */
 
     key = ngx_http_livekit_keyset_current(lcf->keyset);
 
@@ -483,11 +493,7 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
         return ngx_http_livekit_reply_error(r, &err);
     }
 
-    rc = ngx_http_livekit_claims_finish(r, lcf, c, &err);
-
-    if (rc == NGX_OK) {
-        rc = ngx_http_livekit_token_url(r, lcf, &url, &err);
-    }
+    rc = ngx_http_livekit_token_url(r, lcf, &url, &err);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_livekit_reply_error(r, &err);
