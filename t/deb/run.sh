@@ -9,7 +9,10 @@
 #   3. an nginx started from a test configuration that loads the module the
 #      stock way (include /etc/nginx/modules-enabled/*.conf) serves a token
 #      on 127.0.0.1, signed with the test key (Crypt::JWT);
-#   4. apt-get purge removes it, and /etc/nginx, the modules directories
+#   4. the SSM package (libnginx-mod-http-livekit-ssm, the only one that
+#      depends on libcurl) installs beside it, is enabled after it and
+#      `nginx -t` loads both;
+#   5. apt-get purge removes both, and /etc/nginx, the modules directories
 #      and `nginx -t` are exactly as they were before.
 #
 # It refuses to run (exit 77) when the package is already installed: it
@@ -21,6 +24,8 @@ set -uo pipefail
 LOG_NAME=test-deb
 
 pkg=libnginx-mod-http-livekit-token
+ssm_pkg=libnginx-mod-http-livekit-ssm
+ssm_enabled=/etc/nginx/modules-enabled/60-mod-http-livekit-ssm.conf
 so=/usr/lib/nginx/modules/ngx_http_livekit_token_module.so
 enabled=/etc/nginx/modules-enabled/50-mod-http-livekit-token.conf
 sudo=
@@ -44,6 +49,7 @@ deb=$(ls "$repo"/build/deb/${pkg}_*.deb 2>/dev/null | tail -n 1)
 if [ -z "$deb" ]; then
     deb=$("$repo/scripts/deb.sh" | tail -n 1) || die "scripts/deb.sh failed"
 fi
+ssm_deb=$(ls "$repo"/build/deb/${ssm_pkg}_*.deb 2>/dev/null | tail -n 1)
 work=$(mktemp -d "$repo/build/deb/test.XXXXXX")
 master=
 
@@ -51,7 +57,7 @@ cleanup() {
     [ -n "$master" ] && kill "$master" 2>/dev/null && wait "$master" 2>/dev/null
     if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'
     then
-        "${apt[@]}" purge "$pkg" >>"$work/apt.log" 2>&1
+        "${apt[@]}" purge "$ssm_pkg" "$pkg" >>"$work/apt.log" 2>&1
     fi
 }
 trap cleanup EXIT
@@ -87,6 +93,8 @@ abi=$(dpkg-query -W -f='${Provides}' nginx | grep -o 'nginx-abi-[^ ,]*')
 deps=$(dpkg-query -W -f='${Depends}' "$pkg" 2>/dev/null)
 check "Depends: names $abi, the ABI the installed nginx provides ($deps)" \
     grep -qE "(^|, )$abi(,|$)" <<<"$deps"
+check "Depends: no libcurl: a key-file server needs none ($deps)" \
+    bash -c '! grep -q libcurl <<<"$0"' "$deps"
 check "$so is installed" test -f "$so"
 check "$enabled links to the modules-available snippet" \
     test "$(readlink "$enabled")" \
@@ -147,12 +155,29 @@ $claims)" test "$claims" = "debkey Deb deb-room join"
 kill "$master" 2>/dev/null && wait "$master" 2>/dev/null
 master=
 
-# 4. remove, and everything as it was
-if "${apt[@]}" purge "$pkg" >>"$work/apt.log" 2>&1; then
-    ok "apt-get purge $pkg"
+# 4. the SSM module's own package, enabled after the token module
+if [ -n "$ssm_deb" ] && "${apt[@]}" install "$ssm_deb" >>"$work/apt.log" 2>&1
+then
+    ok "apt-get install $(basename "$ssm_deb")"
 else
     tail -n 20 "$work/apt.log" >&2
-    not_ok "apt-get purge $pkg"
+    not_ok "apt-get install ${ssm_deb:-$ssm_pkg (not built)}"
+fi
+check "its Depends: names libcurl and the token package" \
+    bash -c 'grep -q libcurl <<<"$0" && grep -q "$1" <<<"$0"' \
+        "$(dpkg-query -W -f='${Depends}' "$ssm_pkg" 2>/dev/null)" "$pkg"
+check "$ssm_enabled loads the SSM module, after the token module's 50-" \
+    grep -qx 'load_module modules/ngx_http_livekit_ssm_module.so;' "$ssm_enabled"
+$sudo /usr/sbin/nginx -t >"$work/nginx-t-ssm.txt" 2>&1
+check "nginx -t with the stock configuration loads both" \
+    grep -q 'test is successful' "$work/nginx-t-ssm.txt"
+
+# 5. remove, and everything as it was
+if "${apt[@]}" purge "$ssm_pkg" "$pkg" >>"$work/apt.log" 2>&1; then
+    ok "apt-get purge $ssm_pkg $pkg"
+else
+    tail -n 20 "$work/apt.log" >&2
+    not_ok "apt-get purge $ssm_pkg $pkg"
 fi
 state >"$work/after"
 if diff -u "$work/before" "$work/after" >"$work/state.diff"; then
