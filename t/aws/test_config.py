@@ -166,3 +166,32 @@ def test_a_named_thread_pool_that_is_not_declared_is_refused(site, nginx):
     refused(nginx, ssm_conf(site, "livekit_ssm_thread_pool livekit_ssm;"),
             'unknown thread pool "livekit_ssm"')
 
+
+
+def test_max_attempts_outside_1_to_10_is_refused(site, nginx):
+    refused(nginx, ssm_conf(site, "livekit_ssm_max_attempts 0;"),
+            "must be between 1 and 10")
+
+
+def test_max_attempts_bounds_the_calls_of_one_fetch(site, proxy, nginx):
+    """The first fetch against a failing SSM: one call with
+    livekit_ssm_max_attempts 1, three with 3, before the fetch gives up."""
+    calls = {}
+    for attempts in (1, 3):
+        proxy.reset()
+        proxy.faults = ["500"] * 20
+        n = nginx(site.env(proxy), ssm_conf(
+            site, f"livekit_ssm_max_attempts {attempts};", refresh="1h"))
+        n.start()
+        n.wait_log("livekit ssm: GetParameters", timeout=30)
+        calls[attempts] = proxy.count()
+        n.stop()
+    assert calls == {1: 1, 3: 3}, calls
+
+
+def test_fips_with_an_endpoint_override_uses_the_override(site, proxy, nginx):
+    """AWS_ENDPOINT_URL_SSM wins over the FIPS endpoint, as in the SDKs:
+    the token is signed with the secret fetched through it."""
+    n = nginx(site.env(proxy), ssm_conf(site, "livekit_ssm_fips on;")).start()
+    _, _, body = n.wait_status(200)
+    assert verify(body["token"], site.secret)
