@@ -34,8 +34,6 @@ ngx_int_t
 ngx_http_livekit_reply_error(ngx_http_request_t *r,
     ngx_http_livekit_error_t *err)
 {
-    size_t                          len;
-    json_t                         *body;
     ngx_buf_t                      *b;
     ngx_log_t                       log;
     const ngx_http_livekit_code_t  *code;
@@ -53,25 +51,41 @@ ngx_http_livekit_reply_error(ngx_http_request_t *r,
 
     ngx_http_livekit_stats_error(err->code);
 
-    body = json_pack("{s:s,s:s}", "error", code->name,
-                     "message", err->message);
-    if (body == NULL) {
+    b = ngx_http_livekit_json_buf(r->pool,
+                                  json_pack("{s:s,s:s}", "error", code->name,
+                                            "message", err->message));
+    if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_livekit_reply(r, code->status, b);
+}
+
+
+/* "body" as one line of compact JSON in a pool buffer; takes its reference */
+
+ngx_buf_t *
+ngx_http_livekit_json_buf(ngx_pool_t *pool, json_t *body)
+{
+    size_t      len;
+    ngx_buf_t  *b;
+
+    if (body == NULL) {
+        return NULL;
     }
 
     len = json_dumpb(body, NULL, 0, JSON_COMPACT);
 
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL || len == 0) {
-        json_decref(body);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    b = (len == 0) ? NULL : ngx_create_temp_buf(pool, len + 1);
+
+    if (b) {
+        b->last += json_dumpb(body, (char *) b->pos, len, JSON_COMPACT);
+        *b->last++ = '\n';
     }
 
-    b->last += json_dumpb(body, (char *) b->pos, len, JSON_COMPACT);
-    *b->last++ = '\n';
     json_decref(body);
 
-    return ngx_http_livekit_reply(r, code->status, b);
+    return b;
 }
 
 

@@ -214,8 +214,6 @@ ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_livekit_status_handler(ngx_http_request_t *r)
 {
-    size_t                             len;
-    json_t                            *body;
     ngx_int_t                          rc;
     ngx_str_t                          format, key;
     ngx_buf_t                         *b;
@@ -250,22 +248,11 @@ ngx_http_livekit_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    body = ngx_http_livekit_status_json(r, &st, &key);
-    if (body == NULL) {
+    b = ngx_http_livekit_json_buf(r->pool,
+                                  ngx_http_livekit_status_json(r, &st, &key));
+    if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    len = json_dumpb(body, NULL, 0, JSON_COMPACT);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL || len == 0) {
-        json_decref(body);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last += json_dumpb(body, (char *) b->pos, len, JSON_COMPACT);
-    *b->last++ = '\n';
-    json_decref(body);
 
     ngx_str_set(&r->headers_out.content_type, "application/json");
 
