@@ -60,7 +60,7 @@ export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs 
        FD_HTTPS_PORT=$HTTPS_PORT FD_URL=wss://$domain:$HTTPS_PORT FD_LK_PORT=$LK \
        FD_LK2_PORT= FD_INTERNAL_HTTPS_PORT=$((off + 2)) FD_TURN_TERM_PORT=$((off + 3)) \
        FD_LK_TURN_TLS_PORT=$((off + 4)) FD_LK_TCP_PORT=$((LK + 1)) FD_ICETCP_PORT=$((off + 5))
-fd_render "$run/nginx.conf" || exit 1
+fd_render "$run/nginx.conf" certbot || exit 1
 sed -i 's/^worker_processes .*;/worker_processes    1;/' "$run/nginx.conf"
 start_nginx "$run/nginx.conf" || { echo "nginx did not start" >&2; exit 1; }
 worker=$(pgrep -P "$(cat "$run/nginx.pid")" | head -n 1)

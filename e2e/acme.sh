@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # ACME suite: certificates the front door obtains and renews itself.
 #
-# nginx.conf.example with the [acme] [stream] [turn443] blocks on (ports,
-# paths, the CA and the resolver substituted by scripts/run.conf.in, nothing
-# else) and nginx's ACME module (scripts/acme-build.sh, patched), against
+# nginx.conf.example as it is, certificates by nginx's ACME module, with the
+# [stream] [turn443] [node2] blocks on (ports, paths, the CA and the
+# resolver substituted by scripts/run.conf.in, nothing else) and nginx's
+# ACME module (scripts/acme-build.sh, patched), against
 # Let's Encrypt's test CA pebble on 127.0.0.1 with real HTTP-01 validation:
-# pebble's validator resolves meet.* and turn.* through a DNS stub
+# pebble's validator resolves meet.*, turn.* and turn2.* through a DNS stub
 # (e2e/acme-dns.py) to 127.0.0.1 and fetches the challenge from nginx's
 # port-80 server.  Checks issuance, verification against pebble's root with
 # hostname checking (meet.* over the SNI route to the HTTPS server, turn.*
-# through the TURN/TLS terminator, bytes passed to an echo server standing
-# in for livekit-server's TURN port), key file modes, renewal of both with
+# and turn2.* through their TURN/TLS terminators, bytes passed to echo
+# servers standing in for the two nodes' TURN ports), key file modes,
+# renewal of all three with
 # a short lifetime and no reload, a restart without a new order, and a
 # start while the CA is down.
 #
@@ -34,6 +36,7 @@ base=${ACME_PORT_BASE:-30000}
 lifetime=${ACME_LIFETIME:-40}
 domain=meet.dissertation-editor.com
 turn_domain=turn.$domain
+turn2_domain=turn2.$domain
 nginx=${NGINX_BIN:-${NGINX:-/usr/sbin/nginx}}
 module=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}
 started=$(date +%s)
@@ -56,6 +59,7 @@ finish() {
 HTTP_PORT=$((base + 80)) HTTPS_PORT=$((base + 43)) INTERNAL_HTTPS_PORT=$((base + 44))
 TURN_TERM_PORT=$((base + 45)) LK_TURN_TLS_PORT=$((base + 49)) LK_PORT=$((base + 10))
 PEBBLE_PORT=$((base + 14)) PEBBLE_MGMT_PORT=$((base + 15)) DNS_PORT=$((base + 53))
+TURN2_TERM_PORT=$((base + 46)) LK2_TURN_TLS_PORT=$((base + 50)) LK2_PORT=$((base + 11))
 
 # ---- processes we start, stopped by pid -------------------------------------
 pids=()
@@ -72,7 +76,7 @@ trap 'exit 130' INT TERM
 port_free() { ! ss -Hltun "sport = :$1" 2>/dev/null | grep -q .; }
 busy=()
 for p in $HTTP_PORT $HTTPS_PORT $INTERNAL_HTTPS_PORT $TURN_TERM_PORT $LK_TURN_TLS_PORT \
-         $PEBBLE_PORT $PEBBLE_MGMT_PORT $DNS_PORT; do
+         $TURN2_TERM_PORT $LK2_TURN_TLS_PORT $PEBBLE_PORT $PEBBLE_MGMT_PORT $DNS_PORT; do
     port_free "$p" || busy+=("$p")
 done
 if ((${#busy[@]})); then
@@ -102,6 +106,8 @@ start_pebble() {
 stop_pebble() { kill "$pebble_pid" 2>/dev/null; wait "$pebble_pid" 2>/dev/null; }
 check "pebble up on 127.0.0.1:$PEBBLE_PORT, its root fetched from /roots/0" start_pebble
 
+# echo servers standing in for the TURN ports of the two nodes
+for p in $LK_TURN_TLS_PORT $LK2_TURN_TLS_PORT; do
 python3 -c '
 import socketserver, sys
 class Echo(socketserver.BaseRequestHandler):
@@ -113,19 +119,25 @@ class Echo(socketserver.BaseRequestHandler):
             self.request.sendall(data)
 socketserver.ThreadingTCPServer.allow_reuse_address = True
 socketserver.ThreadingTCPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()
-' "$LK_TURN_TLS_PORT" >"$run/logs/echo.log" 2>&1 &
+' "$p" >>"$run/logs/echo.log" 2>&1 &
 pids+=($!)
+done
 
-# ---- nginx: the example with [acme] [stream] [turn443] on --------------------
+# ---- nginx: the example with [stream] [turn443] [node2] on ----------------------
 fd_keys "$run/keys.yaml"
 export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs \
        FD_DEMO=$repo/build/demo FD_HOST=127.0.0.1 FD_HTTP_PORT=$HTTP_PORT \
        FD_HTTPS_PORT=$HTTPS_PORT FD_INTERNAL_HTTPS_PORT=$INTERNAL_HTTPS_PORT \
        FD_TURN_TERM_PORT=$TURN_TERM_PORT FD_LK_PORT=$LK_PORT \
        FD_LK_TURN_TLS_PORT=$LK_TURN_TLS_PORT FD_URL=wss://$domain:$HTTPS_PORT \
+       FD_LK2_PORT=$LK2_PORT FD_TURN2_TERM_PORT=$TURN2_TERM_PORT \
+       FD_LK2_TURN_TLS_PORT=$LK2_TURN_TLS_PORT \
        FD_ACME_MODULE=$acme_module FD_ACME_URI=https://127.0.0.1:$PEBBLE_PORT/dir \
        FD_ACME_CA=$run/pebble-ca/ca.pem FD_DNS_PORT=$DNS_PORT
-fd_render "$run/nginx.conf" acme stream turn443 || { notok "render the example"; finish; }
+tags=(stream turn443 node2)
+fd_render "$run/nginx.conf" "${tags[@]}" || { notok "render the example"; finish; }
+check "the rendered config has the example's directives with [stream] [turn443] [node2], no more, no fewer" \
+    fd_same_directives "$run/nginx.conf" "${tags[@]}"
 state=$run/acme-state
 check "the rendered example listens on 127.0.0.1 only (no port 80/443, no IPv6)" \
     bash -c "! grep -E '^\s*listen\s' '$run/nginx.conf' | grep -vE '^\s*listen\s+127\.0\.0\.1:[0-9]+[ ;]'"
@@ -153,25 +165,26 @@ stop_nginx() {
 workers() { pgrep -P "$(cat "$run/nginx.pid")" | sort | tr '\n' ' '; }
 orders() { grep -c 'Added order' "$run/logs/pebble.log"; }
 
-check "nginx runs the example with [acme] [stream] [turn443] (ACME module, pebble as the CA)" \
+check "nginx runs the example with [stream] [turn443] [node2] (ACME module, pebble as the CA)" \
     start_nginx || finish
 
 wait_files() { # seconds
     local i
     for ((i = 0; i < $1 * 5; i++)); do
         compgen -G "$state/$domain-*.key" >/dev/null \
-            && compgen -G "$state/$turn_domain-*.key" >/dev/null && return 0
+            && compgen -G "$state/$turn_domain-*.key" >/dev/null \
+            && compgen -G "$state/$turn2_domain-*.key" >/dev/null && return 0
         sleep 0.2
     done
     return 1
 }
-check "certificates for $domain and $turn_domain issued into state_path" wait_files 60
+check "certificates for $domain, $turn_domain and $turn2_domain issued into state_path" wait_files 60
 
 # ---- HTTP-01 for real ---------------------------------------------------------
-check "pebble's validator asked the DNS stub for $domain and $turn_domain" \
-    bash -c "grep -q '^QUERY 1 $domain\$' '$run/logs/dns.log' && grep -q '^QUERY 1 $turn_domain\$' '$run/logs/dns.log'"
+check "pebble's validator asked the DNS stub for $domain, $turn_domain and $turn2_domain" \
+    bash -c "grep -q '^QUERY 1 $domain\$' '$run/logs/dns.log' && grep -q '^QUERY 1 $turn_domain\$' '$run/logs/dns.log' && grep -q '^QUERY 1 $turn2_domain\$' '$run/logs/dns.log'"
 n=$(grep -c '"GET /.well-known/acme-challenge/[A-Za-z0-9_-]\{20,\} HTTP/1.1" 200 .*LetsEncrypt-Pebble-VA' "$run/logs/access.log")
-check "pebble's validator fetched $n HTTP-01 challenges from nginx's port $HTTP_PORT (200)" test "$n" -ge 2
+check "pebble's validator fetched $n HTTP-01 challenges from nginx's port $HTTP_PORT (200)" test "$n" -ge 3
 check "pebble validated over HTTP-01 (no always-valid shortcut): $(grep -c 'Attempting to validate w/ HTTP' "$run/logs/pebble.log") attempts, $(grep -c 'set VALID by completed challenge' "$run/logs/pebble.log") valid" \
     bash -c "grep -q 'Attempting to validate w/ HTTP: http://$turn_domain:$HTTP_PORT/' '$run/logs/pebble.log' && grep -q 'set VALID by completed challenge' '$run/logs/pebble.log' && ! grep -q 'VA always returns valid' '$run/logs/pebble.log'"
 
@@ -199,10 +212,21 @@ check "the meet.* certificate is refused without pebble's root (system trust sto
 turn1=$(wait_probe 10 "$HTTPS_PORT" "$turn_domain" "$root" --echo)
 check "TLS to $turn_domain through the SNI route verifies and passes bytes (serial ${turn1:-none})" \
     test -n "$turn1"
-check "the two names have two certificates" test "$meet1" != "$turn1"
-hash=$(sed -n 's/.*default *\/var\/lib\/nginx\/acme\/turn\.meet\.dissertation-editor\.com-\([0-9a-f]*\);.*/\1/p' nginx.conf.example)
-check "the example's turn.* state file name ($turn_domain-$hash) is the module's" \
-    test -f "$state/$turn_domain-$hash.crt"
+tturn1=$(wait_probe 10 "$HTTPS_PORT" "$turn2_domain" "$root" --echo)
+check "TLS to $turn2_domain (the second node's TURN name) through the SNI route verifies and passes bytes (serial ${tturn1:-none})" \
+    test -n "$tturn1"
+check "the three names have three certificates" \
+    test "$(printf '%s\n' "$meet1" "$turn1" "$tturn1" | sort -u | grep -c .)" = 3
+# the stream side names the module's state files: <name>-<hash>
+example_hash() { # name
+    local re=${1//./[.]}
+    sed -n "s|.*default *"'/var/lib/nginx/acme/'"$re-\([0-9a-f]*\);.*|\1|p" nginx.conf.example
+}
+for n in "$turn_domain" "$turn2_domain"; do
+    hash=$(example_hash "$n")
+    check "the example's $n state file name ($n-$hash) is the module's ($(cd "$state" && ls "$n"-*.crt 2>/dev/null | tr '\n' ' '))" \
+        test -n "$hash" -a -f "$state/$n-$hash.crt"
+done
 
 # ---- keys are not readable by others ---------------------------------------------
 modes() { stat -c '%a %U %n' "$state" "$state"/*; }
@@ -250,25 +274,29 @@ with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
     sys.exit(0 if r.status == 200 else 1)
 PY
 }
-pin_both() { pin_ari "$domain" && pin_ari "$turn_domain"; }
+pin_all() { pin_ari "$domain" && pin_ari "$turn_domain" && pin_ari "$turn2_domain"; }
 state_serial() { # name
     openssl x509 -in "$(compgen -G "$state/$1-*.crt" | head -n 1)" -noout -serial | cut -d= -f2
 }
 stop_nginx
-check "pebble's renewal window of both certificates pinned to their last seconds" pin_both
+check "pebble's renewal window of the three certificates pinned to their last seconds" pin_all
 before=$(orders)
 ari_before=$(grep -c 'GET /draft-ietf-acme-ari-03/renewalInfo/' "$run/logs/pebble.log")
 meet_now=$(state_serial "$domain")
 turn_now=$(state_serial "$turn_domain")
+tturn_now=$(state_serial "$turn2_domain")
 check "nginx restarted" start_nginx
 meet_r=$(wait_probe 10 "$HTTPS_PORT" "$domain" "$root")
 turn_r=$(wait_probe 10 "$HTTPS_PORT" "$turn_domain" "$root")
+tturn_r=$(wait_probe 10 "$HTTPS_PORT" "$turn2_domain" "$root")
 sleep 4
 ari_after=$(grep -c 'GET /draft-ietf-acme-ari-03/renewalInfo/' "$run/logs/pebble.log")
 check "after the restart meet.* is served from state_path ($meet_r, the state file's $meet_now)" \
     test "$meet_r" = "$meet_now"
 check "after the restart turn.* is served from state_path ($turn_r, the state file's $turn_now)" \
     test "$turn_r" = "$turn_now"
+check "after the restart turn2.* is served from state_path ($tturn_r, the state file's $tturn_now)" \
+    test "$tturn_r" = "$tturn_now"
 check "after the restart the module asked the CA for renewal information ($((ari_after - ari_before)) requests)" \
     test "$ari_after" -gt "$ari_before"
 check "the restart placed no new order ($before orders before, $(orders) after)" \
@@ -277,17 +305,20 @@ check "the restart placed no new order ($before orders before, $(orders) after)"
 # ---- renewal without reload -----------------------------------------------------
 master=$(cat "$run/nginx.pid")
 w1=$(workers)
-note "waiting for both renewals (lifetime ${lifetime}s, renewed where pebble's renewal information says)"
-meet2=$meet1 turn2=$turn1
+note "waiting for the three renewals (lifetime ${lifetime}s, renewed where pebble's renewal information says)"
+meet2=$meet1 turn2=$turn1 tturn2=$tturn1
 for ((i = 0; i < lifetime * 3; i++)); do
     [ "$meet2" = "$meet1" ] && meet2=$(probe "$HTTPS_PORT" "$domain" "$root" || echo "$meet1")
     [ "$turn2" = "$turn1" ] && turn2=$(probe "$HTTPS_PORT" "$turn_domain" "$root" || echo "$turn1")
-    [ "$meet2" != "$meet1" ] && [ "$turn2" != "$turn1" ] && break
+    [ "$tturn2" = "$tturn1" ] && tturn2=$(probe "$HTTPS_PORT" "$turn2_domain" "$root" || echo "$tturn1")
+    [ "$meet2" != "$meet1" ] && [ "$turn2" != "$turn1" ] && [ "$tturn2" != "$tturn1" ] && break
     sleep 0.5
 done
 check "meet.* renewed: serial $meet1 -> $meet2, verified" test "$meet2" != "$meet1"
 check "turn.* renewed, the stream side serves the new one: serial $turn1 -> $turn2, verified" \
     test "$turn2" != "$turn1"
+check "turn2.* renewed, served by its own terminator: serial $tturn1 -> $tturn2, verified" \
+    test "$tturn2" != "$tturn1"
 turn3=$(probe "$HTTPS_PORT" "$turn_domain" "$root" --echo)
 check "the renewed turn.* certificate passes bytes" test -n "$turn3"
 check "no reload: same master ($master), same workers" \

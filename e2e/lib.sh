@@ -174,19 +174,5 @@ start_nginx() { # conf
     return 1
 }
 
-# directives FILE: the directive names of a configuration, sorted
-directives() { grep -v '^\s*#' "$1" | awk 'NF { print $1 }' | grep -v '^listen$' | sort; }
-
-# same_directives CONF TAG...: CONF has the example's directives with the
-# given tags switched on, no more, no fewer
-same_directives() {
-    local conf=$1 tag; shift
-    local e=(-e "")
-    for tag in "$@"; do e+=(-e "s/^\(\s*\)#\[$tag\] \?/\1/"); done
-    diff <(directives "$conf") \
-         <(sed "${e[@]}" "$repo/nginx.conf.example" | sed "${e[@]}" \
-           | sed -e 's/^\(\s*\)#\[[a-z0-9-]*\] \?/\1#/' | directives /dev/stdin)
-}
-
 # no_tokens FILE...: no access_token and no JWT in any of them
 no_tokens() { ! grep -q -e access_token -e 'eyJ' "$@"; }

@@ -77,14 +77,14 @@ export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs 
        FD_LK_PORT=$LK1 FD_LK2_PORT=$LK2 FD_INTERNAL_HTTPS_PORT=$((off + 2)) \
        FD_TURN_TERM_PORT=$((off + 3)) FD_LK_TURN_TLS_PORT=$((off + 4)) \
        FD_LK_TCP_PORT=$((LK1 + 1)) FD_ICETCP_PORT=$((off + 5))
-fd_render "$run/nginx.conf" node2
+fd_render "$run/nginx.conf" certbot node2
 if ! start_nginx "$run/nginx.conf"; then
     notok "nginx -t and start with the rendered nginx.conf.example [node2]"
     summary; exit 1
 fi
 ok "nginx runs nginx.conf.example with [node2] on 127.0.0.1:$HTTPS_PORT"
-check "the rendered config has the example's directives with [node2], no more, no fewer" \
-    same_directives "$run/nginx.conf" node2
+check "the rendered config has the example's directives with [certbot] [node2], no more, no fewer" \
+    fd_same_directives "$run/nginx.conf" certbot node2
 check "upstream livekit lists both nodes" \
     test "$(grep -cE "^\s*server\s+127\.0\.0\.1:($LK1|$LK2)\s+max_fails=" "$run/nginx.conf")" = 2
 
@@ -161,11 +161,11 @@ if ! kill -0 "${node_pid[$dead]}" 2>/dev/null; then
 fi
 FD_HTTPS_PORT=443 FD_URL=wss://$domain FD_TURN_TERM_PORT=$TURN1_TERM \
     FD_LK_TURN_TLS_PORT=$TURN1 FD_TURN2_TERM_PORT=$TURN2_TERM FD_LK2_TURN_TLS_PORT=$TURN2 \
-    fd_render "$run/nginx-turn.conf" node2 stream turn443
+    fd_render "$run/nginx-turn.conf" certbot node2 stream turn443
 if start_nginx "$run/nginx-turn.conf"; then
     ok "nginx runs nginx.conf.example with [node2] [stream] [turn443], the stream listener on :443"
-    check "the rendered config has the example's directives with [node2] [stream] [turn443], no more, no fewer" \
-        same_directives "$run/nginx-turn.conf" node2 stream turn443
+    check "the rendered config has the example's directives with [certbot] [node2] [stream] [turn443], no more, no fewer" \
+        fd_same_directives "$run/nginx-turn.conf" certbot node2 stream turn443
     note "node1: TURN $turn1 -> :$TURN1, relays $RELAY1; node2: TURN $turn2 -> :$TURN2, relays $RELAY2"
     tally "turnsni" "$client_bin" -door "https://$domain" -ca "$run/ca/ca.pem" \
         -resolve "$domain=127.0.0.1,$turn1=127.0.0.1,$turn2=127.0.0.1" -keys "$run/keys.yaml" \

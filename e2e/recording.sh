@@ -123,14 +123,14 @@ export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs 
        FD_LK_PORT=$LK FD_LK2_PORT= FD_INTERNAL_HTTPS_PORT=$((off + 2)) \
        FD_TURN_TERM_PORT=$((off + 3)) FD_LK_TURN_TLS_PORT=$((off + 4)) \
        FD_LK_TCP_PORT=$((LK + 1)) FD_ICETCP_PORT=$((off + 5)) FD_APP_PORT=$app_port
-fd_render "$run/nginx.conf" record webhook
+fd_render "$run/nginx.conf" certbot record webhook
 if ! start_nginx "$run/nginx.conf"; then
     notok "nginx -t and start with the rendered nginx.conf.example [record] [webhook]"
     summary; exit 1
 fi
 ok "nginx runs nginx.conf.example with [record] [webhook] on 127.0.0.1:$HTTPS_PORT"
-check "the rendered config has the example's directives with [record] [webhook], no more, no fewer" \
-    same_directives "$run/nginx.conf" record webhook
+check "the rendered config has the example's directives with [certbot] [record] [webhook], no more, no fewer" \
+    fd_same_directives "$run/nginx.conf" certbot record webhook
 # the application behind /livekit/webhook: verifies again, records each
 spawn "$run/logs/webhook-app.log" node t/node/webhook-app.mjs "$app_port" \
     "$run/received.jsonl" "$api_key" "$api_secret"

@@ -58,28 +58,51 @@ fd_keys() {
     (umask 077; printf 'devkey: %s\n' "$(openssl rand -hex 32)" >"$f")
 }
 
-# fd_render OUT [tag...]: nginx.conf.example with scripts/run.conf.in
-# applied, the given optional blocks (stream, turn443, icetcp, acme)
-# switched on; lines ending in #[no-TAG] go when TAG is on.  A line with
-# two tags is on when both are.
+# fd_example [tag...]: nginx.conf.example with the given optional blocks
+# switched on (the tags removed where a line starts with them; a line with
+# several tags is on when all of them are) and the lines ending in
+# #[no-TAG] deleted for each TAG given.  Nothing else changed.
+fd_example() {
+    local tag any='' drop=(-e "")
+    for tag in "$@"; do
+        any+=${any:+\\|}$tag
+        drop+=(-e "/#\[no-$tag\]\$/d")
+    done
+    if [ -z "$any" ]; then
+        cat "$fd_repo/nginx.conf.example"
+        return
+    fi
+    sed -e ':a' -e "s/^\(\s*\)#\[\($any\)\] \?/\1/" -e 'ta' "${drop[@]}" \
+        "$fd_repo/nginx.conf.example"
+}
+
+# fd_directives FILE: the directive names of a configuration, sorted
+fd_directives() {
+    grep -v '^\s*#' "$1" | awk 'NF { print $1 }' | grep -v '^listen$' | sort
+}
+
+# fd_same_directives CONF [tag...]: CONF has the directives of the example
+# with the given tags (fd_example), no more, no fewer
+fd_same_directives() {
+    local conf=$1; shift
+    diff <(fd_directives "$conf") <(fd_example "$@" | fd_directives /dev/stdin)
+}
+
+# fd_render OUT [tag...]: fd_example with scripts/run.conf.in applied: the
+# certificates (certbot: the files of a local CA; else nginx's ACME module
+# against a local pebble), ports and paths.
 # Reads FD_* variables: MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT
 # INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT
 # LK_TCP_PORT ICETCP_PORT URL (LK2_PORT: the [node2] line, may be empty;
 # TURN2_TERM_PORT LK2_TURN_TLS_PORT: [node2] with [turn443]; APP_PORT: the
 # application behind [webhook]),
-# and for acme: ACME_MODULE ACME_URI ACME_CA DNS_PORT.
+# and without certbot: ACME_MODULE ACME_URI ACME_CA DNS_PORT.
 fd_render() {
     local out=$1; shift
-    local v tag text
-    local enable=(-e "") drop=(-e "")
-    for tag in "$@"; do
-        enable+=(-e "s/^\(\s*\)#\[$tag\] \?/\1/")
-        drop+=(-e "/#\[no-$tag\]\$/d")
-    done
+    local v text
     # two steps, so that a value never meets another rule's pattern: the
     # rules put @NAMES@ in, then the names are filled in
-    text=$(sed "${enable[@]}" "$fd_repo/nginx.conf.example" | sed "${enable[@]}" \
-           | sed "${drop[@]}" | sed -f "$fd_repo/scripts/run.conf.in") || return 1
+    text=$(fd_example "$@" | sed -f "$fd_repo/scripts/run.conf.in") || return 1
     for v in MODULE DIR KEYS CERTS DEMO HOST HTTP_PORT HTTPS_PORT \
              INTERNAL_HTTPS_PORT TURN_TERM_PORT LK_PORT LK2_PORT LK_TURN_TLS_PORT \
              LK_TCP_PORT ICETCP_PORT URL ACME_MODULE ACME_URI ACME_CA \

@@ -20,8 +20,9 @@
 # Ctrl-C stops everything.  BIND=0.0.0.0 and NODE_IP=<this machine's LAN
 # address> let other machines join; the default is this machine only.
 #
-# ACME=1: the certificate comes from nginx's ACME module instead (the
-# example's #[acme] blocks), ordered from a local Let's Encrypt test CA,
+# The certificate: the example's #[certbot] layout with a self-signed
+# certificate (build/run/certs/), or with ACME=1 the example's default,
+# nginx's ACME module, which orders it from a local Let's Encrypt test CA,
 # pebble (127.0.0.1:14000, PEBBLE_PORT; management API on the next port),
 # with real HTTP-01 validation on HTTP_PORT; a DNS stub (DNS_PORT, 8053)
 # points the names at this machine.  The certificate is for
@@ -76,11 +77,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-tags=()
+tags=(certbot)
 if [ "${ACME:-0}" = 1 ]; then
     . "$repo/scripts/acme-run.sh"
     acme_start            # sets FD_ACME_* FD_DNS_PORT, adds to pids
-    tags+=(acme)
+    tags=()
 fi
 
 "$repo/scripts/livekit-server.sh" config "$dir/livekit.yaml" KEY_FILE="$dir/keys.yaml" \
