@@ -30,6 +30,8 @@ cd "$repo"
 . scripts/e2e-frontdoor.sh
 # shellcheck source=../scripts/acme-run.sh
 . scripts/acme-run.sh
+# shellcheck source=tap.sh
+. e2e/tap.sh
 
 run=$repo/build/acme/run
 base=${ACME_PORT_BASE:-30000}
@@ -39,22 +41,9 @@ turn_domain=turn.$domain
 turn2_domain=turn2.$domain
 nginx=${NGINX_BIN:-${NGINX:-/usr/sbin/nginx}}
 module=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}
-started=$(date +%s)
+started=$tap_started
 
-passed=0 failed=0
-failures=()
-ok()    { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-note()  { echo "# $*"; }
-finish() {
-    echo
-    note "logs: $run/logs; $(( $(date +%s) - started ))s"
-    ((failed)) && printf '# failed: %s\n' "${failures[@]}"
-    echo "$passed passed, $failed failed"
-    ((failed == 0))
-    exit
-}
+finish() { summary "logs: $run/logs"; exit; }
 
 HTTP_PORT=$((base + 80)) HTTPS_PORT=$((base + 43)) INTERNAL_HTTPS_PORT=$((base + 44))
 TURN_TERM_PORT=$((base + 45)) LK_TURN_TLS_PORT=$((base + 49)) LK_PORT=$((base + 10))

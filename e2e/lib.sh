@@ -3,10 +3,11 @@
 # processes a suite starts (stopped by pid on exit), nginx with a rendered
 # nginx.conf.example, Redis, the Go client.  Source it after setting run=
 # (the suite's scratch directory); it defines functions and variables only.
-# e2e/run.sh keeps its own copies of the first few.
 
 # shellcheck source=../scripts/e2e-frontdoor.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/e2e-frontdoor.sh"
+# shellcheck source=tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 repo=$fd_repo
 domain=meet.dissertation-editor.com
@@ -14,52 +15,9 @@ nginx=${NGINX_BIN:-${NGINX:-/usr/sbin/nginx}}
 module=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/ngx-livekit-token
 client_bin=$repo/build/e2e/client
-started=$(date +%s)
 
-passed=0 failed=0 skipped=0
-failures=()
-ok()    { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
-skip()  { skipped=$((skipped + 1)); echo "ok - # SKIP $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-note()  { echo "# $*"; }
-
-# tally NAME CMD...: runs CMD, counts its "ok - " / "not ok - " lines;
-# other lines become comments, tokens are masked.  A non-zero exit
-# without a "not ok" line is a failure too.
-tally() {
-    local name=$1; shift
-    local before=$failed rc line tmp
-    tmp=$(mktemp)
-    "$@" >"$tmp" 2>&1
-    rc=$?
-    sed -i -E 's/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/<jwt>/g' "$tmp"
-    while IFS= read -r line; do
-        case $line in
-            "ok - "*)     passed=$((passed + 1)); echo "$line" ;;
-            "not ok - "*) failed=$((failed + 1)); failures+=("${line#not ok - }"); echo "$line" ;;
-            "#"*)         echo "$line" ;;
-            *)            echo "# $line" ;;
-        esac
-    done <"$tmp"
-    rm -f "$tmp"
-    if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
-        notok "$name exited with status $rc"
-    fi
-}
-
-# summary: the last line, and the exit status
-summary() {
-    echo
-    note "logs: $run/logs; $(( $(date +%s) - started ))s"
-    ((failed)) && printf '# failed: %s\n' "${failures[@]}"
-    if ((skipped)); then
-        echo "$passed passed, $failed failed, $skipped skipped"
-    else
-        echo "$passed passed, $failed failed"
-    fi
-    ((failed == 0))
-}
+started=$tap_started
+tap_where="logs: $run/logs"
 
 # ---- processes we start, stopped by pid -------------------------------------
 pids=()

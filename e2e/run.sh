@@ -23,6 +23,8 @@ set -uo pipefail
 cd "$repo"
 # shellcheck source=../scripts/e2e-frontdoor.sh
 . scripts/e2e-frontdoor.sh
+# shellcheck source=tap.sh
+. e2e/tap.sh
 
 out=$repo/build/e2e
 run=$out/run
@@ -32,40 +34,7 @@ domain=meet.dissertation-editor.com
 turn_domain=turn.$domain
 nginx=${NGINX_BIN:-${NGINX:-/usr/sbin/nginx}}
 module=${LIVEKIT_MODULE:-$repo/build/ngx_http_livekit_token_module.so}
-started=$(date +%s)
-
-passed=0 failed=0 skipped=0
-failures=()
-ok()    { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
-skip()  { skipped=$((skipped + 1)); echo "ok - # SKIP $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-note()  { echo "# $*"; }
-
-# tally NAME CMD...: runs CMD, whose output has "ok - " / "not ok - " lines,
-# and counts them; other lines become comments.  A non-zero exit without a
-# "not ok" line is a failure too.
-tally() {
-    local name=$1; shift
-    local before=$failed rc line tmp
-    tmp=$(mktemp)
-    "$@" >"$tmp" 2>&1
-    rc=$?
-    # tokens never reach the output (Chromium's console quotes URLs)
-    sed -i -E 's/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/<jwt>/g' "$tmp"
-    while IFS= read -r line; do
-        case $line in
-            "ok - "*)     passed=$((passed + 1)); echo "$line" ;;
-            "not ok - "*) failed=$((failed + 1)); failures+=("${line#not ok - }"); echo "$line" ;;
-            "#"*)         echo "$line" ;;
-            *)            echo "# $line" ;;
-        esac
-    done <"$tmp"
-    rm -f "$tmp"
-    if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
-        notok "$name exited with status $rc"
-    fi
-}
+started=$tap_started
 
 # ---- processes we start, stopped by pid -------------------------------------
 pids=()
@@ -123,8 +92,7 @@ for p in $HTTP_PORT $HTTPS_PORT $INTERNAL_HTTPS_PORT $TURN_TERM_PORT $LK_PORT $L
 done
 if ((${#busy[@]})); then
     notok "ports ${busy[*]} are in use (set E2E_PORT_BASE)"
-    echo "$passed passed, $failed failed"
-    exit 1
+    summary; exit 1
 fi
 
 # ---- build what is missing --------------------------------------------------
@@ -158,7 +126,7 @@ if [ "$browser" = 1 ]; then
         browser=0
     fi
 fi
-((prep_ok)) || { echo; echo "$passed passed, $failed failed"; exit 1; }
+((prep_ok)) || { summary; exit 1; }
 note "prepared in $(( $(date +%s) - started ))s"
 
 # ---- CA, certificates, keys, a browser trust store ---------------------------
@@ -213,7 +181,7 @@ door=https://$domain:$HTTPS_PORT
 FD_HTTPS_PORT=$HTTPS_PORT FD_URL=wss://$domain:$HTTPS_PORT fd_render "$run/nginx.conf" certbot
 if ! start_nginx "$run/nginx.conf"; then
     notok "nginx -t and start with the rendered nginx.conf.example"
-    echo "$passed passed, $failed failed"; exit 1
+    summary; exit 1
 fi
 ok "nginx runs nginx.conf.example (ports, paths, certificates substituted) on 127.0.0.1:$HTTPS_PORT"
 check "the rendered config has the example's directives with [certbot], no more, no fewer" \
@@ -415,12 +383,4 @@ check "access log holds no access_token and no JWT" \
 check "error log holds no access_token and no JWT" \
     bash -c "! grep -q -e access_token -e 'eyJ' '$run/logs/error.log'"
 
-echo
-note "logs: $run/logs; screenshots: $out/screenshots; $(( $(date +%s) - started ))s"
-((failed)) && printf '# failed: %s\n' "${failures[@]}"
-if ((skipped)); then
-    echo "$passed passed, $failed failed, $skipped skipped"
-else
-    echo "$passed passed, $failed failed"
-fi
-((failed == 0))
+summary "logs: $run/logs; screenshots: $out/screenshots"

@@ -31,10 +31,8 @@ run=$repo/build/e2e-webhook
 key=APIwebhook secret=webhook-secret-0123456789abcdefghijklmnopq
 other=APIother other_secret=other-secret-0123456789abcdefghijklmnopqr
 
-passed=0 failed=0
-ok()    { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+# shellcheck source=tap.sh
+. "$repo/e2e/tap.sh"
 
 pids=()
 cleanup() {
@@ -216,6 +214,4 @@ cp "$run/keys.yaml" "$run/lk-keys.yaml"
 start_lk
 check "livekit-server restarted with the new key: accepted" wait_upstream accepted
 
-echo
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary "logs: $run"
