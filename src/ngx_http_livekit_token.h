@@ -338,6 +338,8 @@ ngx_int_t ngx_http_livekit_cors_headers(ngx_http_request_t *r,
 /* _reply.c */
 ngx_int_t ngx_http_livekit_reply(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t *b);
+ngx_int_t ngx_http_livekit_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_buf_t *b);
 ngx_int_t ngx_http_livekit_reply_error(ngx_http_request_t *r,
     ngx_http_livekit_error_t *err);
 ngx_buf_t *ngx_http_livekit_json_buf(ngx_pool_t *pool, json_t *body);

@@ -89,17 +89,13 @@ ngx_http_livekit_json_buf(ngx_pool_t *pool, json_t *body)
 }
 
 
-/* sends "b" as the whole JSON response */
+/* sends "b" as the whole JSON response, never to be stored */
 
 ngx_int_t
 ngx_http_livekit_reply(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t *b)
 {
-    ngx_int_t     rc;
-    ngx_chain_t   out;
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
+    static ngx_str_t  json = ngx_string("application/json");
 
     if (ngx_http_livekit_header_out(r, "Cache-Control",
                                     &ngx_http_livekit_no_store)
@@ -108,10 +104,26 @@ ngx_http_livekit_reply(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    return ngx_http_livekit_send(r, status, &json, b);
+}
+
+
+/* sends "b" as the whole response; "type" must outlive the request */
+
+ngx_int_t
+ngx_http_livekit_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_buf_t *b)
+{
+    ngx_int_t     rc;
+    ngx_chain_t   out;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
     r->headers_out.status = status;
     r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
 
     rc = ngx_http_send_header(r);

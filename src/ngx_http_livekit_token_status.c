@@ -28,6 +28,12 @@ static ngx_str_t  ngx_http_livekit_stats_zone_name =
     ngx_string("livekit_token_stats");
 
 
+/* the two formats of the status page */
+static ngx_str_t  ngx_http_livekit_status_json_type =
+    ngx_string("application/json");
+static ngx_str_t  ngx_http_livekit_status_text_type =
+    ngx_string("text/plain; version=0.0.4; charset=utf-8");
+
 static ngx_http_livekit_stats_t *ngx_http_livekit_stats_get(void);
 static ngx_int_t ngx_http_livekit_stats_zone(ngx_conf_t *cf);
 static ngx_int_t ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone,
@@ -217,7 +223,6 @@ ngx_http_livekit_status_handler(ngx_http_request_t *r)
     ngx_int_t                          rc;
     ngx_str_t                          format, key;
     ngx_buf_t                         *b;
-    ngx_chain_t                        out;
     ngx_table_elt_t                   *accept;
     ngx_http_livekit_source_status_t   st;
 
@@ -254,25 +259,8 @@ ngx_http_livekit_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_livekit_send(r, NGX_HTTP_OK,
+                                 &ngx_http_livekit_status_json_type, b);
 }
 
 
@@ -412,11 +400,9 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
 {
     u_char                            *p;
     size_t                             len;
-    ngx_int_t                          rc;
     ngx_str_t                          key;
     ngx_buf_t                         *b;
     ngx_uint_t                         i;
-    ngx_chain_t                        out;
     ngx_http_livekit_stats_t          *s;
     ngx_http_livekit_source_status_t   st;
 
@@ -498,26 +484,8 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
 
     b->last = p;
 
-    ngx_str_set(&r->headers_out.content_type,
-                "text/plain; version=0.0.4; charset=utf-8");
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_livekit_send(r, NGX_HTTP_OK,
+                                 &ngx_http_livekit_status_text_type, b);
 }
 
 
