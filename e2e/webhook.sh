@@ -198,6 +198,15 @@ wait_upstream() {  # STATE
     return 1
 }
 
+wait_for() {  # CMD: true within 10 s
+    local _
+    for _ in $(seq 50); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
 check "the probe finds livekit-server accepting the key" wait_upstream accepted
 printf '%s: %s\n%s: %s\n' "$key" rotated-secret-0123456789abcdefghijklmnop \
     "$other" "$other_secret" >"$run/keys.yaml"
@@ -213,5 +222,28 @@ check "livekit-server stopped: unreachable" wait_upstream unreachable
 cp "$run/keys.yaml" "$run/lk-keys.yaml"
 start_lk
 check "livekit-server restarted with the new key: accepted" wait_upstream accepted
+
+# A reload nginx refuses leaves the running configuration in place, its
+# probe too: the refused configuration got as far as its http {} block (its
+# probe set up, then thrown away with it), and a worker started after it
+# (here after a crash) must still probe with the running one's.
+master=$(cat "$run/nginx.pid")
+cp "$run/nginx.conf" "$run/nginx.conf.good"
+printf 'livekit_no_such_directive on;\n' >>"$run/nginx.conf"
+kill -HUP "$master"
+refused() { grep -q 'unknown directive "livekit_no_such_directive"' "$run/logs/error.log"; }
+check "a broken configuration's reload is refused" wait_for refused
+mv "$run/nginx.conf.good" "$run/nginx.conf"
+worker=$(pgrep -P "$master")
+kill -9 $worker
+respawned() { local w; w=$(pgrep -P "$master") && [ -n "$w" ] && [ "$w" != "$worker" ]; }
+check "the master starts a new worker after one was killed" wait_for respawned
+kill "$lk_pid"; wait "$lk_pid" 2>/dev/null
+check "the new worker probes with the running configuration: unreachable" \
+    wait_upstream unreachable
+start_lk
+check "and accepted again" wait_upstream accepted
+check "no worker died but the one killed" \
+    test "$(grep -c 'exited on signal' "$run/logs/error.log")" = 1
 
 summary "logs: $run"

@@ -47,7 +47,8 @@ struct ngx_http_livekit_probe_s {
     ngx_url_t                     *url;
     time_t                         interval;
     ngx_uint_t                     slot;
-    ngx_http_livekit_probe_shm_t  *shm;
+    ngx_shm_zone_t                *zone;        /* of every probe's state */
+    ngx_http_livekit_probe_shm_t  *shm;         /* this one's, in a worker */
     ngx_event_t                    timer;
     ngx_peer_connection_t          peer;
     ngx_pool_t                    *pool;
@@ -57,8 +58,6 @@ struct ngx_http_livekit_probe_s {
 };
 
 
-static ngx_array_t                   *ngx_http_livekit_probes;
-static ngx_http_livekit_probe_shm_t  *ngx_http_livekit_probe_zone;
 static ngx_str_t  ngx_http_livekit_probe_zone_name =
     ngx_string("livekit_token_probe");
 
@@ -149,34 +148,40 @@ ngx_int_t
 ngx_http_livekit_probe_add(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf)
 {
-    ngx_uint_t                  i;
-    ngx_shm_zone_t             *zone;
-    ngx_http_livekit_probe_t   *pr, **probes;
+    ngx_uint_t                           i;
+    ngx_shm_zone_t                      *zone;
+    ngx_http_livekit_probe_t            *pr, **probes;
+    ngx_http_livekit_token_main_conf_t  *tmcf;
 
     if (lcf->probe_url == NULL || lcf->keyset == NULL) {
         return NGX_OK;
     }
 
-    if (ngx_http_livekit_probes == NULL) {
-        ngx_http_livekit_probes = ngx_array_create(cf->pool, 2,
-                                          sizeof(ngx_http_livekit_probe_t *));
-        if (ngx_http_livekit_probes == NULL) {
-            return NGX_ERROR;
-        }
+    /* the probes belong to the cycle being configured, as its zone does */
 
-        zone = ngx_shared_memory_add(cf, &ngx_http_livekit_probe_zone_name,
-                                     8 * ngx_pagesize,
-                                     &ngx_http_livekit_token_module);
-        if (zone == NULL) {
-            return NGX_ERROR;
-        }
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
 
-        zone->init = ngx_http_livekit_probe_init_zone;
+    zone = ngx_shared_memory_add(cf, &ngx_http_livekit_probe_zone_name,
+                                 8 * ngx_pagesize,
+                                 &ngx_http_livekit_token_module);
+    if (zone == NULL) {
+        return NGX_ERROR;
     }
 
-    probes = ngx_http_livekit_probes->elts;
+    zone->init = ngx_http_livekit_probe_init_zone;
 
-    for (i = 0; i < ngx_http_livekit_probes->nelts; i++) {
+    if (tmcf->probes == NULL) {
+        tmcf->probes = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_livekit_probe_t *));
+        if (tmcf->probes == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    probes = tmcf->probes->elts;
+
+    for (i = 0; i < tmcf->probes->nelts; i++) {
         if (probes[i]->keyset == lcf->keyset
             && probes[i]->url == lcf->probe_url)
         {
@@ -191,7 +196,7 @@ ngx_http_livekit_probe_add(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    probes = ngx_array_push(ngx_http_livekit_probes);
+    probes = ngx_array_push(tmcf->probes);
     pr = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_probe_t));
 
     if (probes == NULL || pr == NULL) {
@@ -204,19 +209,12 @@ ngx_http_livekit_probe_add(ngx_conf_t *cf,
     pr->url = lcf->probe_url;
     pr->interval = lcf->probe_interval;
     pr->slot = i;
+    pr->zone = zone;
 
     /* the key set of every location that shares it shows this probe */
     lcf->keyset->probe = pr;
 
     return NGX_OK;
-}
-
-
-void
-ngx_http_livekit_probe_reset(void)
-{
-    ngx_http_livekit_probes = NULL;
-    ngx_http_livekit_probe_zone = NULL;
 }
 
 
@@ -232,19 +230,16 @@ ngx_http_livekit_probe_init_zone(ngx_shm_zone_t *zone, void *data)
 
     if (data) {
         zone->data = data;
-        ngx_http_livekit_probe_zone = data;
         ngx_memzero(data, size);
         return NGX_OK;
     }
 
     shpool = (ngx_slab_pool_t *) zone->shm.addr;
 
-    ngx_http_livekit_probe_zone = ngx_slab_calloc(shpool, size);
-    if (ngx_http_livekit_probe_zone == NULL) {
+    zone->data = ngx_slab_calloc(shpool, size);
+    if (zone->data == NULL) {
         return NGX_ERROR;
     }
-
-    zone->data = ngx_http_livekit_probe_zone;
 
     return NGX_OK;
 }
@@ -255,22 +250,31 @@ ngx_http_livekit_probe_init_zone(ngx_shm_zone_t *zone, void *data)
 ngx_int_t
 ngx_http_livekit_probe_init_process(ngx_cycle_t *cycle)
 {
-    ngx_uint_t                  i;
-    ngx_http_livekit_probe_t  **probes, *pr;
+    ngx_uint_t                           i;
+    ngx_http_livekit_probe_t           **probes, *pr;
+    ngx_http_livekit_token_main_conf_t  *tmcf;
 
-    if (ngx_http_livekit_probes == NULL || ngx_http_livekit_probe_zone == NULL
-        || (ngx_process != NGX_PROCESS_WORKER
-            && ngx_process != NGX_PROCESS_SINGLE))
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
     {
         return NGX_OK;
     }
 
-    probes = ngx_http_livekit_probes->elts;
+    /* this cycle's probes: never those of a configuration that failed */
 
-    for (i = 0; i < ngx_http_livekit_probes->nelts; i++) {
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_livekit_token_module);
+
+    if (tmcf == NULL || tmcf->probes == NULL) {
+        return NGX_OK;
+    }
+
+    probes = tmcf->probes->elts;
+
+    for (i = 0; i < tmcf->probes->nelts; i++) {
         pr = probes[i];
 
-        pr->shm = &ngx_http_livekit_probe_zone[pr->slot];
+        pr->shm = (ngx_http_livekit_probe_shm_t *) pr->zone->data + pr->slot;
         pr->timer.handler = ngx_http_livekit_probe_timer;
         pr->timer.data = pr;
         pr->timer.log = cycle->log;
@@ -575,15 +579,17 @@ void
 ngx_http_livekit_probe_state(ngx_http_livekit_keyset_t *ks,
     ngx_http_livekit_source_status_t *st)
 {
-    ngx_http_livekit_probe_t  *pr;
+    ngx_http_livekit_probe_t      *pr;
+    ngx_http_livekit_probe_shm_t  *shm;
 
     pr = ks->probe;
 
-    if (pr == NULL || ngx_http_livekit_probe_zone == NULL) {
+    if (pr == NULL || pr->zone->data == NULL) {
         return;
     }
 
-    st->upstream = ngx_http_livekit_probe_states[
-                       ngx_http_livekit_probe_zone[pr->slot].state];
-    st->upstream_checked = ngx_http_livekit_probe_zone[pr->slot].checked;
+    shm = (ngx_http_livekit_probe_shm_t *) pr->zone->data + pr->slot;
+
+    st->upstream = ngx_http_livekit_probe_states[shm->state];
+    st->upstream_checked = shm->checked;
 }

@@ -198,6 +198,7 @@ typedef struct {
     ngx_array_t                 locations;    /* of loc conf pointers whose
                                                  key set postconfiguration
                                                  resolves */
+    ngx_array_t                *probes;       /* of probe pointers, or NULL */
 } ngx_http_livekit_token_main_conf_t;
 
 
@@ -394,7 +395,6 @@ char *ngx_http_livekit_probe_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_livekit_probe_add(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
-void ngx_http_livekit_probe_reset(void);
 ngx_int_t ngx_http_livekit_probe_init_process(ngx_cycle_t *cycle);
 void ngx_http_livekit_probe_state(ngx_http_livekit_keyset_t *ks,
     ngx_http_livekit_source_status_t *st);

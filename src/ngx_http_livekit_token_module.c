@@ -1273,7 +1273,5 @@ ngx_http_livekit_token_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_livekit_probe_reset();
-
     return ngx_http_livekit_webhook_add_variables(cf);
 }
