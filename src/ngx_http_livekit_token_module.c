@@ -545,6 +545,23 @@ ngx_http_livekit_token_url(ngx_http_request_t *r,
 }
 
 
+/* appends ","name":"value, the value JSON text already (no ngx_sprintf:
+ * this is every token's path) */
+
+#define ngx_http_livekit_field(p, name, value)                                \
+    ngx_http_livekit_append(p, "\",\"" name "\":\"",                          \
+                            sizeof("\",\"" name "\":\"") - 1, value)
+
+static ngx_inline u_char *
+ngx_http_livekit_append(u_char *p, const char *sep, size_t len,
+    ngx_str_t *value)
+{
+    p = ngx_cpymem(p, sep, len);
+
+    return ngx_cpymem(p, value->data, value->len);
+}
+
+
 /*
  * The reply in one buffer, the token signed in place:
  * GET   {"token","url","room","participant"}, 200;
@@ -600,14 +617,15 @@ ngx_http_livekit_token_reply(ngx_http_request_t *r,
     }
 
     if (get) {
-        p = ngx_sprintf(p, "\",\"url\":\"%V\",\"room\":\"%V\","
-                        "\"participant\":\"%V", url, &c->room, &c->identity);
+        p = ngx_http_livekit_field(p, "url", url);
+        p = ngx_http_livekit_field(p, "room", &c->room);
+        p = ngx_http_livekit_field(p, "participant", &c->identity);
 
     } else {
-        p = ngx_sprintf(p, "\",\"room_name\":\"%V", &c->room);
+        p = ngx_http_livekit_field(p, "room_name", &c->room);
 
         if (c->name.len) {
-            p = ngx_sprintf(p, "\",\"participant_name\":\"%V", &c->name);
+            p = ngx_http_livekit_field(p, "participant_name", &c->name);
         }
     }
 
