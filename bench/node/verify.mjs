@@ -6,7 +6,7 @@
 //   node verify.mjs KEYS_FILE LIVEKIT_URL OUT_DIR NAME:METHOD:URL ...
 //
 // METHOD is GET (body {"token","url","room","participant"}, status 200) or
-// POST (JSON token request; body {"server_url","participant_token"}, 201).
+// POST (JSON token request; body {"server_url","participant_token","room_name"}, 201).
 // Each body is saved as OUT_DIR/NAME-METHOD.body (server A serves D's).
 // Prints one line per server: status, body and header sizes, claims; exits 1
 // when any check fails.
@@ -77,7 +77,7 @@ for (const spec of specs) {
     } catch {
       throw new Error(`body is not JSON: ${res.text.slice(0, 200)}`);
     }
-    const keys = method === 'POST' ? ['participant_token', 'server_url'] : ['participant', 'room', 'token', 'url'];
+    const keys = method === 'POST' ? ['participant_token', 'room_name', 'server_url'] : ['participant', 'room', 'token', 'url'];
     if (JSON.stringify(Object.keys(body).sort()) !== JSON.stringify(keys)) problems.push(`body keys ${Object.keys(body)}`);
     const token = method === 'POST' ? body.participant_token : body.token;
     const gotUrl = method === 'POST' ? body.server_url : body.url;
@@ -85,6 +85,7 @@ for (const spec of specs) {
     if (method === 'GET' && (body.room !== ROOM || body.participant !== IDENTITY)) {
       problems.push(`room/participant ${body.room}/${body.participant}`);
     }
+    if (method === 'POST' && body.room_name !== ROOM) problems.push(`room_name ${body.room_name}`);
     let claims;
     try {
       claims = await verifier.verify(token);
