@@ -47,8 +47,12 @@ static void ngx_http_livekit_aws_shown(u_char *shown, const char *v);
 static ngx_int_t ngx_http_livekit_aws_home_path(ngx_conf_t *cf,
     const char *env, const char *rel, char **path);
 static void ngx_http_livekit_aws_conf_wipe(void *data);
-static ngx_uint_t ngx_http_livekit_aws_role_key(
-    ngx_http_livekit_aws_conf_t *ac, u_char *k, size_t n, char ***dst);
+static void ngx_http_livekit_aws_trim(u_char **s, u_char **e, ngx_uint_t cr);
+static ngx_uint_t ngx_http_livekit_aws_profile_section(
+    ngx_http_livekit_aws_conf_t *ac, u_char *s, u_char *e, ngx_uint_t config);
+static ngx_int_t ngx_http_livekit_aws_profile_value(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac, u_char *s, u_char *e, ngx_uint_t config,
+    ngx_uint_t had_keys);
 static ngx_int_t ngx_http_livekit_aws_role(ngx_conf_t *cf,
     ngx_http_livekit_aws_conf_t *ac, char *creds_file, char *config_file);
 static ngx_int_t ngx_http_livekit_aws_proxy_check(ngx_conf_t *cf,
@@ -526,11 +530,10 @@ ngx_http_livekit_aws_profile_file(ngx_conf_t *cf,
     ngx_http_livekit_aws_conf_t *ac, char *file, ngx_uint_t config,
     ngx_uint_t *found)
 {
-    u_char      *p, *last, *eol, *s, *e, *k, *ke, *v, *ve;
-    size_t       n;
+    u_char      *p, *last, *eol, *s, *e;
     ngx_int_t    rc;
     ngx_uint_t   in, had_keys;
-    char        *buf, **dst;
+    char        *buf;
 
     buf = ngx_alloc(NGX_HTTP_LIVEKIT_AWS_FILE_MAX, cf->log);
     if (buf == NULL) {
@@ -552,10 +555,11 @@ ngx_http_livekit_aws_profile_file(ngx_conf_t *cf,
 
     had_keys = (ac->profile_key_id != NULL);
     in = 0;
+    rc = NGX_OK;
     p = (u_char *) buf;
     last = p + ngx_strlen(buf);
 
-    for ( /* void */ ; p < last; p = eol + 1) {
+    for ( /* void */ ; p < last && rc == NGX_OK; p = eol + 1) {
         eol = ngx_strlchr(p, last, '\n');
         if (eol == NULL) {
             eol = last;
@@ -563,184 +567,185 @@ ngx_http_livekit_aws_profile_file(ngx_conf_t *cf,
 
         s = p;
         e = eol;
-
-        while (s < e && (*s == ' ' || *s == '\t')) {
-            s++;
-        }
-
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) {
-            e--;
-        }
+        ngx_http_livekit_aws_trim(&s, &e, 1);
 
         if (s == e || *s == '#' || *s == ';') {
             continue;
         }
 
         if (*s == '[') {
-            if (e[-1] != ']') {
-                in = 0;
-                continue;
-            }
-
-            s++;
-            e--;
-
-            while (s < e && (*s == ' ' || *s == '\t')) {
-                s++;
-            }
-
-            while (e > s && (e[-1] == ' ' || e[-1] == '\t')) {
-                e--;
-            }
-
-            if (config && (size_t) (e - s) > 8
-                && ngx_strncmp(s, "profile", 7) == 0
-                && (s[7] == ' ' || s[7] == '\t'))
-            {
-                s += 8;
-                while (s < e && (*s == ' ' || *s == '\t')) {
-                    s++;
-                }
-
-            } else if (config && !((size_t) (e - s) == 7
-                                   && ngx_strncmp(s, "default", 7) == 0))
-            {
-                in = 0;
-                continue;
-            }
-
-            n = ngx_strlen(ac->profile);
-            in = ((size_t) (e - s) == n
-                  && ngx_strncmp(s, ac->profile, n) == 0);
-
-            if (in) {
-                *found = 1;
-            }
-
+            in = ngx_http_livekit_aws_profile_section(ac, s, e, config);
+            *found |= in;
             continue;
         }
 
-        if (!in) {
-            continue;
-        }
-
-        k = s;
-        v = ngx_strlchr(s, e, '=');
-        if (v == NULL) {
-            continue;
-        }
-
-        ke = v;
-        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t')) {
-            ke--;
-        }
-
-        v++;
-        ve = e;
-        while (v < ve && (*v == ' ' || *v == '\t')) {
-            v++;
-        }
-
-        dst = NULL;
-        n = ke - k;
-
-        if (n == sizeof("aws_access_key_id") - 1
-            && ngx_strncmp(k, "aws_access_key_id", n) == 0)
-        {
-            dst = &ac->profile_key_id;
-
-        } else if (n == sizeof("aws_secret_access_key") - 1
-                   && ngx_strncmp(k, "aws_secret_access_key", n) == 0)
-        {
-            dst = &ac->profile_secret;
-
-        } else if (n == sizeof("aws_session_token") - 1
-                   && ngx_strncmp(k, "aws_session_token", n) == 0)
-        {
-            dst = &ac->profile_token;
-
-        } else if (ngx_http_livekit_aws_role_key(ac, k, n, &dst)) {
-            if (*dst == NULL && v < ve) {
-                *dst = ngx_http_livekit_aws_strdup(cf->pool, v, ve - v);
-                if (*dst == NULL) {
-                    goto failed;
-                }
-            }
-
-            continue;
-
-        } else if (n == sizeof("region") - 1
-                   && ngx_strncmp(k, "region", n) == 0
-                   && ac->region == NULL && v < ve)
-        {
-            ac->region = ngx_http_livekit_aws_strdup(cf->pool, v, ve - v);
-            if (ac->region == NULL) {
-                goto failed;
-            }
-
-            ac->region_from = config ? "the config file profile"
-                                     : "the credentials file profile";
-            continue;
-        }
-
-        if (dst == NULL || had_keys || v == ve) {
-            continue;
-        }
-
-        *dst = ngx_http_livekit_aws_strdup(cf->pool, v, ve - v);
-        if (*dst == NULL) {
-            goto failed;
+        if (in) {
+            rc = ngx_http_livekit_aws_profile_value(cf, ac, s, e, config,
+                                                    had_keys);
         }
     }
 
     OPENSSL_cleanse(buf, NGX_HTTP_LIVEKIT_AWS_FILE_MAX);
     ngx_free(buf);
 
-    return NGX_OK;
-
-failed:
-
-    OPENSSL_cleanse(buf, NGX_HTTP_LIVEKIT_AWS_FILE_MAX);
-    ngx_free(buf);
-
-    return NGX_ERROR;
+    return rc;
 }
 
 
-/* the profile settings of an assumed role, one table */
+/* spaces and tabs off both ends of s..e, and with "cr" carriage returns
+ * off its end too */
+
+static void
+ngx_http_livekit_aws_trim(u_char **s, u_char **e, ngx_uint_t cr)
+{
+    while (*s < *e && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+    }
+
+    while (*e > *s) {
+        if ((*e)[-1] != ' ' && (*e)[-1] != '\t' && !(cr && (*e)[-1] == '\r')) {
+            break;
+        }
+
+        (*e)--;
+    }
+}
+
+
+/* a "[...]" line: whether it opens the section of ac->profile */
 
 static ngx_uint_t
-ngx_http_livekit_aws_role_key(ngx_http_livekit_aws_conf_t *ac, u_char *k,
-    size_t n, char ***dst)
+ngx_http_livekit_aws_profile_section(ngx_http_livekit_aws_conf_t *ac,
+    u_char *s, u_char *e, ngx_uint_t config)
 {
-    ngx_uint_t  i;
+    size_t  n;
 
-    static const struct {
-        const char  *name;
-        size_t       offset;
-    }  keys[] = {
-        { "role_arn",
-          offsetof(ngx_http_livekit_aws_conf_t, role_profile_arn) },
-        { "source_profile",
-          offsetof(ngx_http_livekit_aws_conf_t, role_source_profile) },
-        { "credential_source",
-          offsetof(ngx_http_livekit_aws_conf_t, role_credential_source) },
-        { "external_id",
-          offsetof(ngx_http_livekit_aws_conf_t, role_external_id) },
-        { "role_session_name",
-          offsetof(ngx_http_livekit_aws_conf_t, role_session) }
-    };
+    if (e[-1] != ']') {
+        return 0;
+    }
 
-    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        if (n == ngx_strlen(keys[i].name)
-            && ngx_strncmp(k, keys[i].name, n) == 0)
+    s++;
+    e--;
+    ngx_http_livekit_aws_trim(&s, &e, 0);
+
+    if (config && (size_t) (e - s) > 8
+        && ngx_strncmp(s, "profile", 7) == 0
+        && (s[7] == ' ' || s[7] == '\t'))
+    {
+        s += 8;
+        ngx_http_livekit_aws_trim(&s, &e, 0);
+
+    } else if (config && !((size_t) (e - s) == 7
+                           && ngx_strncmp(s, "default", 7) == 0))
+    {
+        return 0;
+    }
+
+    n = ngx_strlen(ac->profile);
+
+    return (size_t) (e - s) == n && ngx_strncmp(s, ac->profile, n) == 0;
+}
+
+
+/* the settings a profile may give, one table */
+
+#define NGX_HTTP_LIVEKIT_AWS_KEYS   0    /* static keys: the last one wins,
+                                           unless an earlier file gave keys */
+#define NGX_HTTP_LIVEKIT_AWS_FIRST  1    /* the first one wins */
+
+typedef struct {
+    ngx_str_t    name;
+    size_t       offset;     /* of a char * in ngx_http_livekit_aws_conf_t */
+    ngx_uint_t   kind;
+} ngx_http_livekit_aws_profile_setting_t;
+
+static ngx_http_livekit_aws_profile_setting_t
+    ngx_http_livekit_aws_profile_settings[] = {
+    { ngx_string("aws_access_key_id"),
+      offsetof(ngx_http_livekit_aws_conf_t, profile_key_id),
+      NGX_HTTP_LIVEKIT_AWS_KEYS },
+    { ngx_string("aws_secret_access_key"),
+      offsetof(ngx_http_livekit_aws_conf_t, profile_secret),
+      NGX_HTTP_LIVEKIT_AWS_KEYS },
+    { ngx_string("aws_session_token"),
+      offsetof(ngx_http_livekit_aws_conf_t, profile_token),
+      NGX_HTTP_LIVEKIT_AWS_KEYS },
+    { ngx_string("role_arn"),
+      offsetof(ngx_http_livekit_aws_conf_t, role_profile_arn),
+      NGX_HTTP_LIVEKIT_AWS_FIRST },
+    { ngx_string("source_profile"),
+      offsetof(ngx_http_livekit_aws_conf_t, role_source_profile),
+      NGX_HTTP_LIVEKIT_AWS_FIRST },
+    { ngx_string("credential_source"),
+      offsetof(ngx_http_livekit_aws_conf_t, role_credential_source),
+      NGX_HTTP_LIVEKIT_AWS_FIRST },
+    { ngx_string("external_id"),
+      offsetof(ngx_http_livekit_aws_conf_t, role_external_id),
+      NGX_HTTP_LIVEKIT_AWS_FIRST },
+    { ngx_string("role_session_name"),
+      offsetof(ngx_http_livekit_aws_conf_t, role_session),
+      NGX_HTTP_LIVEKIT_AWS_FIRST },
+    { ngx_string("region"),
+      offsetof(ngx_http_livekit_aws_conf_t, region),
+      NGX_HTTP_LIVEKIT_AWS_FIRST },
+    { ngx_null_string, 0, 0 }
+};
+
+
+/* a "key = value" line of the profile's section; other keys are ignored */
+
+static ngx_int_t
+ngx_http_livekit_aws_profile_value(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac, u_char *s, u_char *e, ngx_uint_t config,
+    ngx_uint_t had_keys)
+{
+    u_char                                  *k, *ke, *v;
+    char                                   **dst;
+    ngx_http_livekit_aws_profile_setting_t  *set;
+
+    v = ngx_strlchr(s, e, '=');
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    k = s;
+    ke = v++;
+    ngx_http_livekit_aws_trim(&k, &ke, 0);
+    ngx_http_livekit_aws_trim(&v, &e, 0);
+
+    if (v == e) {
+        return NGX_OK;
+    }
+
+    for (set = ngx_http_livekit_aws_profile_settings; set->name.len; set++) {
+        if ((size_t) (ke - k) == set->name.len
+            && ngx_strncmp(k, set->name.data, set->name.len) == 0)
         {
-            *dst = (char **) ((u_char *) ac + keys[i].offset);
-            return 1;
+            break;
         }
     }
 
-    return 0;
+    if (set->name.len == 0) {
+        return NGX_OK;
+    }
+
+    dst = (char **) ((u_char *) ac + set->offset);
+
+    if (set->kind == NGX_HTTP_LIVEKIT_AWS_KEYS ? had_keys : *dst != NULL) {
+        return NGX_OK;
+    }
+
+    *dst = ngx_http_livekit_aws_strdup(cf->pool, v, e - v);
+    if (*dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (dst == &ac->region) {
+        ac->region_from = config ? "the config file profile"
+                                 : "the credentials file profile";
+    }
+
+    return NGX_OK;
 }
 
 
