@@ -29,6 +29,10 @@ typedef struct {
 } ngx_http_livekit_aws_env_t;
 
 
+static ngx_int_t ngx_http_livekit_aws_conf_places(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac, ngx_str_t *region, ngx_str_t *endpoint);
+static ngx_int_t ngx_http_livekit_aws_conf_metadata(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac);
 static ngx_int_t ngx_http_livekit_aws_conf_check(ngx_conf_t *cf,
     ngx_http_livekit_aws_conf_t *ac);
 static ngx_int_t ngx_http_livekit_aws_setting(ngx_conf_t *cf,
@@ -91,10 +95,10 @@ ngx_int_t
 ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
     ngx_str_t *region, ngx_str_t *endpoint, ngx_str_t *profile)
 {
-    char                        *v, **dst;
-    const char                  *from;
-    ngx_pool_cleanup_t          *cln;
-    ngx_http_livekit_aws_env_t  *e;
+    char                        **dst;
+    const char                   *from;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_livekit_aws_env_t   *e;
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
@@ -111,6 +115,43 @@ ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
             return NGX_ERROR;
         }
     }
+
+    if (ngx_http_livekit_aws_conf_places(cf, ac, region, endpoint) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if ((ac->env_key_id == NULL) != (ac->env_secret == NULL)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "livekit_ssm_path: only one of AWS_ACCESS_KEY_ID "
+                           "and AWS_SECRET_ACCESS_KEY is set; the "
+                           "environment gives no credentials");
+        ac->env_key_id = NULL;
+        ac->env_secret = NULL;
+    }
+
+    /* shared files, read now: workers may not be allowed to */
+
+    if (ngx_http_livekit_aws_setting(cf, profile, "livekit_ssm_profile",
+                                     "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+                                     &ac->profile, &from)
+        != NGX_OK
+        || ngx_http_livekit_aws_profiles(cf, ac) != NGX_OK
+        || ngx_http_livekit_aws_conf_metadata(cf, ac) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_livekit_aws_conf_check(cf, ac);
+}
+
+
+/* where requests go: the region, the endpoints, FIPS, the proxies */
+
+static ngx_int_t
+ngx_http_livekit_aws_conf_places(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac, ngx_str_t *region, ngx_str_t *endpoint)
+{
+    char  *v;
 
     /* region: directive, AWS_REGION, AWS_DEFAULT_REGION, profile, IMDS */
 
@@ -163,25 +204,17 @@ ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
         return NGX_ERROR;
     }
 
-    if ((ac->env_key_id == NULL) != (ac->env_secret == NULL)) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "livekit_ssm_path: only one of AWS_ACCESS_KEY_ID "
-                           "and AWS_SECRET_ACCESS_KEY is set; the "
-                           "environment gives no credentials");
-        ac->env_key_id = NULL;
-        ac->env_secret = NULL;
-    }
+    return NGX_OK;
+}
 
-    /* shared files, read now: workers may not be allowed to */
 
-    if (ngx_http_livekit_aws_setting(cf, profile, "livekit_ssm_profile",
-                                     "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-                                     &ac->profile, &from)
-        != NGX_OK
-        || ngx_http_livekit_aws_profiles(cf, ac) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+/* the credential sources of the machine: a container's, the instance's */
+
+static ngx_int_t
+ngx_http_livekit_aws_conf_metadata(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac)
+{
+    char  *v;
 
     /* container: a relative URI is on the ECS agent's address */
 
@@ -220,7 +253,7 @@ ngx_http_livekit_aws_conf_init(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
         ac->imds_endpoint = "http://169.254.169.254";
     }
 
-    return ngx_http_livekit_aws_conf_check(cf, ac);
+    return NGX_OK;
 }
 
 

@@ -46,6 +46,10 @@ static ngx_http_livekit_aws_value_t  ngx_http_livekit_aws_values[] = {
 
 static ngx_int_t ngx_http_livekit_aws_ssm_call(
     ngx_http_livekit_ssm_fetch_t *f, const char *region, const char *url);
+static char *ngx_http_livekit_aws_ssm_body(ngx_http_livekit_aws_conf_t *ac);
+static ngx_int_t ngx_http_livekit_aws_ssm_answer(
+    ngx_http_livekit_ssm_fetch_t *f, ngx_http_livekit_aws_http_t *h,
+    const char *url);
 static ngx_int_t ngx_http_livekit_aws_ssm_parse(
     ngx_http_livekit_ssm_fetch_t *f, ngx_http_livekit_aws_http_t *h);
 static ngx_int_t ngx_http_livekit_aws_ssm_value(
@@ -165,11 +169,9 @@ static ngx_int_t
 ngx_http_livekit_aws_ssm_call(ngx_http_livekit_ssm_fetch_t *f,
     const char *region, const char *url)
 {
-    char                          *body, sigv4[96], code[64], msg[256];
+    char                          *body, sigv4[96];
     char                          *tokhdr;
-    json_t                        *req, *names;
     ngx_int_t                      rc;
-    ngx_uint_t                     i;
     ngx_http_livekit_aws_http_t   *h;
     ngx_http_livekit_aws_conf_t   *ac;
     ngx_http_livekit_aws_creds_t  *c;
@@ -177,28 +179,9 @@ ngx_http_livekit_aws_ssm_call(ngx_http_livekit_ssm_fetch_t *f,
     ac = f->conf;
     c = &f->creds;
     rc = NGX_ERROR;
-    body = NULL;
     tokhdr = NULL;
 
-    names = json_array();
-    req = json_pack("{s:o,s:b}", "Names", names, "WithDecryption", 1);
-
-    if (req == NULL) {
-        ngx_http_livekit_aws_fail(f->error, "out of memory");
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < ac->nnames; i++) {
-        if (json_array_append_new(names, json_string(ac->names[i])) != 0) {
-            json_decref(req);
-            ngx_http_livekit_aws_fail(f->error, "out of memory");
-            return NGX_ERROR;
-        }
-    }
-
-    body = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-
+    body = ngx_http_livekit_aws_ssm_body(ac);
     h = ngx_http_livekit_aws_http_create(ac, "POST", url, ac->timeout);
 
     if (body == NULL || h == NULL) {
@@ -252,26 +235,7 @@ ngx_http_livekit_aws_ssm_call(ngx_http_livekit_ssm_fetch_t *f,
         goto done;
     }
 
-    if (h->status == 200) {
-        rc = ngx_http_livekit_aws_ssm_parse(f, h);
-        goto done;
-    }
-
-    ngx_http_livekit_aws_error_code(h, code, sizeof(code), msg, sizeof(msg));
-
-    ngx_http_livekit_aws_fail(f->error, "GetParameters at %s answered %s "
-                              "(HTTP %l) with credentials from %s: %s",
-                              url, code, h->status, c->source, msg);
-
-    if (ngx_strstr(code, "ExpiredToken") != NULL && c->expires) {
-        /* temporary keys ran out early: get new ones, then try again */
-        c->valid = 0;
-        rc = NGX_AGAIN;
-        goto done;
-    }
-
-    rc = ngx_http_livekit_aws_retryable(h->status, code) ? NGX_AGAIN
-                                                         : NGX_ERROR;
+    rc = ngx_http_livekit_aws_ssm_answer(f, h, url);
 
 done:
 
@@ -286,6 +250,72 @@ done:
     free(body);
 
     return rc;
+}
+
+
+/* GetParameters' request body, malloc()ed; NULL: out of memory */
+
+static char *
+ngx_http_livekit_aws_ssm_body(ngx_http_livekit_aws_conf_t *ac)
+{
+    char        *body;
+    json_t      *req, *names;
+    ngx_uint_t   i;
+
+    names = json_array();
+    req = json_pack("{s:o,s:b}", "Names", names, "WithDecryption", 1);
+
+    if (req == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < ac->nnames; i++) {
+        if (json_array_append_new(names, json_string(ac->names[i])) != 0) {
+            json_decref(req);
+            return NULL;
+        }
+    }
+
+    body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+
+    return body;
+}
+
+
+/*
+ * What an answer means: the parameters (NGX_OK), a failure worth another
+ * try (NGX_AGAIN: throttled, a server error, temporary keys that ran out
+ * early), or one that is not (NGX_ERROR); f->error says which.
+ */
+
+static ngx_int_t
+ngx_http_livekit_aws_ssm_answer(ngx_http_livekit_ssm_fetch_t *f,
+    ngx_http_livekit_aws_http_t *h, const char *url)
+{
+    char                          code[64], msg[256];
+    ngx_http_livekit_aws_creds_t  *c;
+
+    if (h->status == 200) {
+        return ngx_http_livekit_aws_ssm_parse(f, h);
+    }
+
+    c = &f->creds;
+
+    ngx_http_livekit_aws_error_code(h, code, sizeof(code), msg, sizeof(msg));
+
+    ngx_http_livekit_aws_fail(f->error, "GetParameters at %s answered %s "
+                              "(HTTP %l) with credentials from %s: %s",
+                              url, code, h->status, c->source, msg);
+
+    if (ngx_strstr(code, "ExpiredToken") != NULL && c->expires) {
+        /* temporary keys ran out early: get new ones, then try again */
+        c->valid = 0;
+        return NGX_AGAIN;
+    }
+
+    return ngx_http_livekit_aws_retryable(h->status, code) ? NGX_AGAIN
+                                                           : NGX_ERROR;
 }
 
 
