@@ -45,6 +45,11 @@
 #define NGX_HTTP_LIVEKIT_SSM_TICK         1000     /* ms */
 #define NGX_HTTP_LIVEKIT_SSM_BACKOFF_MAX  60       /* s */
 
+/* what a successful fetch brought, for its log line */
+#define NGX_HTTP_LIVEKIT_SSM_SAME         0
+#define NGX_HTTP_LIVEKIT_SSM_CHANGED      1
+#define NGX_HTTP_LIVEKIT_SSM_LOADED       2        /* first, or recovered */
+
 
 typedef struct {
     ngx_uint_t                       fingerprint;
@@ -142,6 +147,17 @@ static void ngx_http_livekit_ssm_tick(ngx_event_t *ev);
 static void ngx_http_livekit_ssm_start(ngx_http_livekit_ssm_main_conf_t *mcf);
 static void ngx_http_livekit_ssm_thread(void *data, ngx_log_t *log);
 static void ngx_http_livekit_ssm_done(ngx_event_t *ev);
+static ngx_uint_t ngx_http_livekit_ssm_took(
+    ngx_http_livekit_ssm_main_conf_t *mcf, ngx_http_livekit_ssm_fetch_t *f,
+    time_t now);
+static ngx_uint_t ngx_http_livekit_ssm_values_differ(
+    ngx_http_livekit_ssm_values_t *a, ngx_http_livekit_ssm_values_t *b);
+static uint32_t ngx_http_livekit_ssm_failed(
+    ngx_http_livekit_ssm_main_conf_t *mcf, ngx_http_livekit_ssm_fetch_t *f,
+    time_t now, time_t *delay);
+static void ngx_http_livekit_ssm_log_took(ngx_log_t *log,
+    ngx_http_livekit_ssm_main_conf_t *mcf, ngx_http_livekit_ssm_fetch_t *f,
+    ngx_uint_t news);
 static time_t ngx_http_livekit_ssm_backoff(
     ngx_http_livekit_ssm_main_conf_t *mcf, ngx_uint_t failures);
 #endif
@@ -1221,7 +1237,7 @@ ngx_http_livekit_ssm_done(ngx_event_t *ev)
 
     time_t                         now, delay;
     uint32_t                       state;
-    ngx_uint_t                     first, changed, recovered, loaded;
+    ngx_uint_t                     news, loaded;
     ngx_http_livekit_ssm_fetch_t  *f;
     ngx_http_livekit_ssm_shctx_t  *sh;
 
@@ -1230,9 +1246,7 @@ ngx_http_livekit_ssm_done(ngx_event_t *ev)
     sh = mcf->sh;
     now = ngx_time();
 
-    first = 0;
-    changed = 0;
-    recovered = 0;
+    news = NGX_HTTP_LIVEKIT_SSM_SAME;
     delay = 0;
     state = 0;
 
@@ -1259,51 +1273,10 @@ ngx_http_livekit_ssm_done(ngx_event_t *ev)
     }
 
     if (f->rc == NGX_OK) {
-        first = !sh->loaded;
-        recovered = (sh->error_state != 0);
-
-        changed = first
-            || f->values.key_len != sh->values.key_len
-            || f->values.secret_len != sh->values.secret_len
-            || f->values.url_len != sh->values.url_len
-            || CRYPTO_memcmp(f->values.key, sh->values.key,
-                             f->values.key_len) != 0
-            || CRYPTO_memcmp(f->values.secret, sh->values.secret,
-                             f->values.secret_len) != 0
-            || CRYPTO_memcmp(f->values.url, sh->values.url,
-                             f->values.url_len) != 0;
-
-        if (changed) {
-            ngx_http_livekit_ssm_wipe_values(sh);
-            ngx_memcpy(&sh->values, &f->values,
-                       sizeof(ngx_http_livekit_ssm_values_t));
-            (void) ngx_atomic_fetch_add(&sh->generation, 1);
-        }
-
-        sh->loaded = 1;
-        sh->failures = 0;
-        sh->error_state = 0;
-        sh->next_fetch = now + mcf->refresh;
-        sh->loaded_at = now;
-        ngx_cpystrn((u_char *) sh->creds_from, (u_char *) f->creds.source,
-                    NGX_HTTP_LIVEKIT_AWS_SOURCE_MAX);
+        news = ngx_http_livekit_ssm_took(mcf, f, now);
 
     } else {
-        sh->failures++;
-        sh->total_failures++;
-        ngx_cpystrn((u_char *) sh->last_error, (u_char *) f->error,
-                    NGX_HTTP_LIVEKIT_AWS_ERROR_MAX);
-        delay = ngx_http_livekit_ssm_backoff(mcf, sh->failures);
-        sh->next_fetch = now + delay;
-
-        state = ngx_http_livekit_ssm_error_state(f->error);
-
-        if (state == sh->error_state) {
-            state = 0;
-
-        } else {
-            sh->error_state = state;
-        }
+        state = ngx_http_livekit_ssm_failed(mcf, f, now, &delay);
     }
 
     loaded = sh->loaded;
@@ -1311,24 +1284,7 @@ ngx_http_livekit_ssm_done(ngx_event_t *ev)
     ngx_shmtx_unlock(&mcf->shpool->mutex);
 
     if (f->rc == NGX_OK) {
-        if (first || recovered) {
-            ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
-                          "livekit ssm: key \"%*s\" loaded from "
-                          "parameters under \"%V\" with credentials from %s",
-                          f->values.key_len, f->values.key, &mcf->path,
-                          f->creds.source);
-
-        } else if (changed) {
-            ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
-                          "livekit ssm: parameters under \"%V\" changed: "
-                          "new tokens use key \"%*s\"",
-                          &mcf->path, f->values.key_len, f->values.key);
-
-        } else {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
-                           "livekit ssm: parameters under \"%V\" unchanged",
-                           &mcf->path);
-        }
+        ngx_http_livekit_ssm_log_took(ev->log, mcf, f, news);
 
     } else if (state) {
         ngx_log_error(NGX_LOG_ERR, ev->log, 0,
@@ -1348,6 +1304,127 @@ done:
 
     OPENSSL_cleanse(&f->values, sizeof(ngx_http_livekit_ssm_values_t));
     OPENSSL_cleanse(&f->creds, sizeof(ngx_http_livekit_aws_creds_t));
+}
+
+
+/* a fetch that succeeded, into the shared state (locked): what is new */
+
+static ngx_uint_t
+ngx_http_livekit_ssm_took(ngx_http_livekit_ssm_main_conf_t *mcf,
+    ngx_http_livekit_ssm_fetch_t *f, time_t now)
+{
+    ngx_uint_t                     news, differ;
+    ngx_http_livekit_ssm_shctx_t  *sh;
+
+    sh = mcf->sh;
+
+    differ = !sh->loaded
+             || ngx_http_livekit_ssm_values_differ(&f->values, &sh->values);
+
+    if (!sh->loaded || sh->error_state != 0) {
+        news = NGX_HTTP_LIVEKIT_SSM_LOADED;       /* first, or recovered */
+
+    } else if (differ) {
+        news = NGX_HTTP_LIVEKIT_SSM_CHANGED;
+
+    } else {
+        news = NGX_HTTP_LIVEKIT_SSM_SAME;
+    }
+
+    if (differ) {
+        ngx_http_livekit_ssm_wipe_values(sh);
+        ngx_memcpy(&sh->values, &f->values,
+                   sizeof(ngx_http_livekit_ssm_values_t));
+        (void) ngx_atomic_fetch_add(&sh->generation, 1);
+    }
+
+    sh->loaded = 1;
+    sh->failures = 0;
+    sh->error_state = 0;
+    sh->next_fetch = now + mcf->refresh;
+    sh->loaded_at = now;
+    ngx_cpystrn((u_char *) sh->creds_from, (u_char *) f->creds.source,
+                NGX_HTTP_LIVEKIT_AWS_SOURCE_MAX);
+
+    return news;
+}
+
+
+/* whether two fetched key sets differ, in constant time for the secret */
+
+static ngx_uint_t
+ngx_http_livekit_ssm_values_differ(ngx_http_livekit_ssm_values_t *a,
+    ngx_http_livekit_ssm_values_t *b)
+{
+    return a->key_len != b->key_len
+           || a->secret_len != b->secret_len
+           || a->url_len != b->url_len
+           || CRYPTO_memcmp(a->key, b->key, a->key_len) != 0
+           || CRYPTO_memcmp(a->secret, b->secret, a->secret_len) != 0
+           || CRYPTO_memcmp(a->url, b->url, a->url_len) != 0;
+}
+
+
+/*
+ * A fetch that failed, into the shared state (locked): the next try backs
+ * off; the error state to log, 0 when it is the one already logged.
+ */
+
+static uint32_t
+ngx_http_livekit_ssm_failed(ngx_http_livekit_ssm_main_conf_t *mcf,
+    ngx_http_livekit_ssm_fetch_t *f, time_t now, time_t *delay)
+{
+    uint32_t                       state;
+    ngx_http_livekit_ssm_shctx_t  *sh;
+
+    sh = mcf->sh;
+
+    sh->failures++;
+    sh->total_failures++;
+    ngx_cpystrn((u_char *) sh->last_error, (u_char *) f->error,
+                NGX_HTTP_LIVEKIT_AWS_ERROR_MAX);
+    *delay = ngx_http_livekit_ssm_backoff(mcf, sh->failures);
+    sh->next_fetch = now + *delay;
+
+    state = ngx_http_livekit_ssm_error_state(f->error);
+
+    if (state == sh->error_state) {
+        return 0;
+    }
+
+    sh->error_state = state;
+
+    return state;
+}
+
+
+static void
+ngx_http_livekit_ssm_log_took(ngx_log_t *log,
+    ngx_http_livekit_ssm_main_conf_t *mcf, ngx_http_livekit_ssm_fetch_t *f,
+    ngx_uint_t news)
+{
+    switch (news) {
+
+    case NGX_HTTP_LIVEKIT_SSM_LOADED:
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "livekit ssm: key \"%*s\" loaded from "
+                      "parameters under \"%V\" with credentials from %s",
+                      f->values.key_len, f->values.key, &mcf->path,
+                      f->creds.source);
+        break;
+
+    case NGX_HTTP_LIVEKIT_SSM_CHANGED:
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "livekit ssm: parameters under \"%V\" changed: "
+                      "new tokens use key \"%*s\"",
+                      &mcf->path, f->values.key_len, f->values.key);
+        break;
+
+    default:
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "livekit ssm: parameters under \"%V\" unchanged",
+                       &mcf->path);
+    }
 }
 
 

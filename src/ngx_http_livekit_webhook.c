@@ -329,9 +329,10 @@ ngx_http_livekit_webhook_claims(ngx_http_request_t *r, json_t *claims,
     if (sha == NULL || ngx_strlen(sha) != dst.len
         || ngx_strncmp(sha, dst.data, dst.len) != 0)
     {
-        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH,
-            "the body is not the one livekit-server signed (sha256 "
-            "checksum of body does not match)");
+        return ngx_http_livekit_fail(err,
+                   NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH,
+                   "the body is not the one livekit-server signed (sha256 "
+                   "checksum of body does not match)");
     }
 
     return NGX_OK;
