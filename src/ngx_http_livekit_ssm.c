@@ -139,6 +139,12 @@ static ngx_int_t ngx_http_livekit_ssm_status(ngx_http_livekit_keyset_t *ks,
     ngx_pool_t *pool, ngx_http_livekit_source_status_t *st);
 
 #if (NGX_THREADS)
+static ngx_int_t ngx_http_livekit_ssm_aws(ngx_conf_t *cf,
+    ngx_http_livekit_ssm_main_conf_t *mcf);
+static uint32_t ngx_http_livekit_ssm_fingerprint(
+    ngx_http_livekit_aws_conf_t *ac);
+static ngx_int_t ngx_http_livekit_ssm_hmac(ngx_conf_t *cf,
+    ngx_http_livekit_ssm_main_conf_t *mcf);
 static ngx_int_t ngx_http_livekit_ssm_thread_pool(ngx_conf_t *cf,
     ngx_http_livekit_ssm_main_conf_t *mcf);
 static ngx_int_t ngx_http_livekit_ssm_init_process(ngx_cycle_t *cycle);
@@ -669,12 +675,65 @@ ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
     ngx_http_livekit_ssm_main_conf_t *mcf)
 {
 #if (NGX_THREADS)
+
+    if (ngx_http_livekit_ssm_aws(cf, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* what the fetched values depend on: a reload that changes it refetches */
+
+    mcf->fingerprint = ngx_http_livekit_ssm_fingerprint(mcf->aws);
+
+    /* long enough for every attempt, its backoff, and the credential calls */
+
+    mcf->lease = (time_t) mcf->attempts * (4 * mcf->timeout / 1000 + 21) + 10;
+
+    if (ngx_http_livekit_ssm_hmac(cf, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    mcf->keyset->sync = ngx_http_livekit_ssm_sync;
+    mcf->keyset->status = ngx_http_livekit_ssm_status;
+    mcf->keyset->data = mcf;
+
+    mcf->zone = ngx_shared_memory_add(cf, &ngx_http_livekit_ssm_zone_name,
+                                      NGX_HTTP_LIVEKIT_SSM_ZONE_SIZE,
+                                      &ngx_http_livekit_ssm_module);
+    if (mcf->zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (mcf->zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared memory zone \"%V\" is already used",
+                           &ngx_http_livekit_ssm_zone_name);
+        return NGX_ERROR;
+    }
+
+    mcf->zone->init = ngx_http_livekit_ssm_init_zone;
+    mcf->zone->data = mcf;
+    mcf->zone->noreuse = 0;
+
+    return ngx_http_livekit_ssm_thread_pool(cf, mcf);
+
+#else
+
+    return NGX_ERROR;
+
+#endif
+}
+
+
+#if (NGX_THREADS)
+
+/* the AWS side: the parameters' full names, then the environment's say */
+
+static ngx_int_t
+ngx_http_livekit_ssm_aws(ngx_conf_t *cf, ngx_http_livekit_ssm_main_conf_t *mcf)
+{
     char                         *full;
-    EVP_MAC                      *hmac;
-    uint32_t                      crc;
     ngx_str_t                    *names;
     ngx_uint_t                    i;
-    ngx_pool_cleanup_t           *cln;
     ngx_http_livekit_aws_conf_t  *ac;
 
     ac = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_aws_conf_t));
@@ -715,7 +774,17 @@ ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
 
     mcf->aws = ac;
 
-    /* what the fetched values depend on: a reload that changes it refetches */
+    return NGX_OK;
+}
+
+
+/* the names, the region, the endpoint and FIPS, as one number */
+
+static uint32_t
+ngx_http_livekit_ssm_fingerprint(ngx_http_livekit_aws_conf_t *ac)
+{
+    uint32_t    crc;
+    ngx_uint_t  i;
 
     ngx_crc32_init(crc);
 
@@ -739,13 +808,18 @@ ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
     ngx_crc32_update(&crc, (u_char *) (ac->fips ? "|f" : "|-"), 2);
     ngx_crc32_final(crc);
 
-    mcf->fingerprint = crc;
+    return crc;
+}
 
-    /* long enough for every attempt, its backoff, and the credential calls */
 
-    mcf->lease = (time_t) mcf->attempts * (4 * mcf->timeout / 1000 + 21) + 10;
+/* the key set; its HMAC is keyed by each worker when a set arrives */
 
-    /* the key set; its HMAC is keyed by each worker when a set arrives */
+static ngx_int_t
+ngx_http_livekit_ssm_hmac(ngx_conf_t *cf,
+    ngx_http_livekit_ssm_main_conf_t *mcf)
+{
+    EVP_MAC             *hmac;
+    ngx_pool_cleanup_t  *cln;
 
     mcf->keyset = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_keyset_t));
     mcf->key = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_key_t));
@@ -772,36 +846,10 @@ ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
     cln->handler = ngx_http_livekit_ssm_mac_free;
     cln->data = mcf->key->mac;
 
-    mcf->keyset->sync = ngx_http_livekit_ssm_sync;
-    mcf->keyset->status = ngx_http_livekit_ssm_status;
-    mcf->keyset->data = mcf;
-
-    mcf->zone = ngx_shared_memory_add(cf, &ngx_http_livekit_ssm_zone_name,
-                                      NGX_HTTP_LIVEKIT_SSM_ZONE_SIZE,
-                                      &ngx_http_livekit_ssm_module);
-    if (mcf->zone == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (mcf->zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "shared memory zone \"%V\" is already used",
-                           &ngx_http_livekit_ssm_zone_name);
-        return NGX_ERROR;
-    }
-
-    mcf->zone->init = ngx_http_livekit_ssm_init_zone;
-    mcf->zone->data = mcf;
-    mcf->zone->noreuse = 0;
-
-    return ngx_http_livekit_ssm_thread_pool(cf, mcf);
-
-#else
-
-    return NGX_ERROR;
+    return NGX_OK;
+}
 
 #endif
-}
 
 
 #if (NGX_THREADS)
