@@ -18,6 +18,13 @@
 #   ACME_LIFETIME=40       certificate lifetime in seconds (pebble's renewal
 #                          information suggests renewing anywhere in it)
 #   ACME_MODULE=<.so>      an ngx_http_acme_module.so built elsewhere (a matrix)
+#   ACME_RUN_DIR=<dir>     where the run's configuration, logs and state go
+#                          (default build/acme/run; removed at the start)
+#   ACME_MODULES_ENABLED=<conf>  when set, replaces the example's include of
+#                          /etc/nginx/modules-enabled (Debian's modules, for
+#                          Debian's nginx): a load_module line, or empty
+#   An nginx whose temp paths lie under a folder that is not there (the
+#   official image's /var/cache/nginx) gets them in the run folder.
 #
 # Prints "ok - ..." / "not ok - ..." per check, then "N passed, N failed".
 set -uo pipefail
@@ -29,7 +36,7 @@ cd "$repo"
 # shellcheck source=../scripts/acme-run.sh
 . scripts/acme-run.sh
 
-run=$repo/build/acme/run
+run=${ACME_RUN_DIR:-$repo/build/acme/run}
 base=${ACME_PORT_BASE:-30000}
 lifetime=${ACME_LIFETIME:-40}
 domain=meet.dissertation-editor.com
@@ -125,7 +132,23 @@ export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs 
        FD_LK_TURN_TLS_PORT=$LK_TURN_TLS_PORT FD_URL=wss://$domain:$HTTPS_PORT \
        FD_ACME_MODULE=$acme_module FD_ACME_URI=https://127.0.0.1:$PEBBLE_PORT/dir \
        FD_ACME_CA=$run/pebble-ca/ca.pem FD_DNS_PORT=$DNS_PORT
+[ -z "${ACME_MODULES_ENABLED+set}" ] || export FD_MODULES_ENABLED=$ACME_MODULES_ENABLED
 fd_render "$run/nginx.conf" acme stream turn443 || { notok "render the example"; finish; }
+# temp_paths CONF: the http temp paths nginx was configured with whose
+# folder is missing here (a package would have made it), moved into $run
+temp_paths() {
+    local a k
+    for a in $("$nginx" -V 2>&1 | sed -n 's/^configure arguments: //p'); do
+        [[ $a == --http-*-temp-path=* ]] || continue
+        [ -d "$(dirname "${a#*=}")" ] && continue
+        k=${a#--http-}
+        k=${k%-temp-path=*}
+        k=${k//-/_}
+        mkdir -p "$run/tmp"
+        sed -i "/^http {\$/a\    ${k}_temp_path  $run/tmp/$k;" "$1" || return 1
+    done
+}
+temp_paths "$run/nginx.conf" || { notok "temp paths in the example"; finish; }
 state=$run/acme-state
 check "the rendered example listens on 127.0.0.1 only (no port 80/443, no IPv6)" \
     bash -c "! grep -E '^\s*listen\s' '$run/nginx.conf' | grep -vE '^\s*listen\s+127\.0\.0\.1:[0-9]+[ ;]'"
