@@ -24,7 +24,8 @@
 #                          /etc/nginx/modules-enabled (Debian's modules, for
 #                          Debian's nginx): a load_module line, or empty
 #   An nginx whose temp paths lie under a folder that is not there (the
-#   official image's /var/cache/nginx) gets them in the run folder.
+#   official image's /var/cache/nginx, upstream's /usr/local/nginx) gets
+#   them in the run folder.
 #
 # Prints "ok - ..." / "not ok - ..." per check, then "N passed, N failed".
 set -uo pipefail
@@ -134,16 +135,20 @@ export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs 
        FD_ACME_CA=$run/pebble-ca/ca.pem FD_DNS_PORT=$DNS_PORT
 [ -z "${ACME_MODULES_ENABLED+set}" ] || export FD_MODULES_ENABLED=$ACME_MODULES_ENABLED
 fd_render "$run/nginx.conf" acme stream turn443 || { notok "render the example"; finish; }
-# temp_paths CONF: the http temp paths nginx was configured with whose
-# folder is missing here (a package would have made it), moved into $run
+# temp_paths CONF: the http temp paths of this nginx (configured, or under
+# its prefix) whose folder is missing here (its package would have made it:
+# the official image's /var/cache/nginx, upstream's /usr/local/nginx),
+# moved into $run
 temp_paths() {
-    local a k
-    for a in $("$nginx" -V 2>&1 | sed -n 's/^configure arguments: //p'); do
-        [[ $a == --http-*-temp-path=* ]] || continue
-        [ -d "$(dirname "${a#*=}")" ] && continue
-        k=${a#--http-}
-        k=${k%-temp-path=*}
-        k=${k//-/_}
+    local args a k p prefix=/usr/local/nginx
+    args=" $("$nginx" -V 2>&1 | sed -n 's/^configure arguments: //p') "
+    for a in $args; do [[ $a == --prefix=* ]] && prefix=${a#*=}; done
+    for k in client_body proxy fastcgi uwsgi scgi; do
+        [[ $args == *" --without-http_${k}_module "* ]] && continue
+        p=${k}_temp
+        for a in $args; do [[ $a == --http-${k//_/-}-temp-path=* ]] && p=${a#*=}; done
+        [[ $p == /* ]] || p=$prefix/$p
+        [ -d "$(dirname "$p")" ] && continue
         mkdir -p "$run/tmp"
         sed -i "/^http {\$/a\    ${k}_temp_path  $run/tmp/$k;" "$1" || return 1
     done

@@ -66,6 +66,7 @@ perl -MTest::Nginx::Socket -e1 2>/dev/null || inc=(-I t/compat)
 total_passed=0
 total_failed=0
 lines=()
+notes=()
 
 # count TEXT: "P F" from the last `N passed, N failed` line of TEXT, or
 # "0 1" when there is none (the suite died before its summary)
@@ -123,11 +124,14 @@ acme_build() {
 # acme_suite NAME: print "P F" of e2e/acme.sh against the version build()
 # set up, on this job's ACME_PORT_BASE, in build/matrix/NAME/acme
 acme_suite() {
-    local acme_so out conf
+    local acme_so out
     case $1 in
         angie-*)
-            log "$1: ACME suite skipped: nginx-acme does not build against" \
-                "Angie (nginx-sys: ngx_module_t has angie_sign, not spare1)"
+            # the reason in the log and, for the summary, in a note
+            echo "${1%%-*} ${1#*-}: no ACME suite: nginx-acme does not build" \
+                "against Angie (nginx-sys: ngx_module_t has angie_sign, not" \
+                "spare1)" >"$repo/build/matrix/$1/note"
+            log "$(cat "$repo/build/matrix/$1/note")"
             echo "0 0"
             return ;;
     esac
@@ -229,7 +233,7 @@ for entry in "${selected[@]}"; do
         running=("${still[@]}")
     done
     mkdir -p "$out/$name"
-    rm -f "$out/$name/result"
+    rm -f "$out/$name/result" "$out/$name/note"
     (
         export TEST_NGINX_PORT
         TEST_NGINX_PORT=$(free_port $((port0 + slot))) || exit 1
@@ -256,12 +260,14 @@ for entry in "${selected[@]}"; do
     read -r p f < <(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/' \
                         <<<"$line")
     lines+=("$line")
+    [ -f "$out/$name/note" ] && notes+=("$(cat "$out/$name/note")")
     total_passed=$((total_passed + p))
     total_failed=$((total_failed + f))
 done
 
 wait "$prebuild" 2>/dev/null
 echo
+((${#notes[@]})) && printf '%s\n' "${notes[@]}"
 printf '%s\n' "${lines[@]}"
 echo "$total_passed passed, $total_failed failed"
 ((total_failed == 0))
