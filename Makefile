@@ -13,9 +13,11 @@
 #   make test-nginx | test-build | test-load | test-node | e2e | test-aws |
 #   make test-fuzz
 #                 one suite of `make test`
-#   make test-matrix   t/*.t and the TokenVerifier check against every nginx
-#                 version in scripts/test-matrix.sh (binaries cached in
-#                 ~/.cache/ngx-livekit-token/matrix)
+#   make test-matrix   t/*.t, the TokenVerifier check and the ACME suite
+#                 (e2e/acme.sh with nginx-acme built for that version; not
+#                 Angie) against every nginx version in scripts/test-matrix.sh
+#                 (binaries cached in ~/.cache/ngx-livekit-token/matrix,
+#                 nginx-acme in .../acme)
 #   make run      deps + module + the whole front door: https://localhost:8443
 #                 (PORT=), livekit-server, demo page; Ctrl-C stops it;
 #                 RECORD=1: also Redis, Egress and a local S3 (moto), every

@@ -20,6 +20,14 @@
 #   ACME_LIFETIME=40       certificate lifetime in seconds (pebble's renewal
 #                          information suggests renewing anywhere in it)
 #   ACME_MODULE=<.so>      an ngx_http_acme_module.so built elsewhere (a matrix)
+#   ACME_RUN_DIR=<dir>     where the run's configuration, logs and state go
+#                          (default build/acme/run; removed at the start)
+#   ACME_MODULES_ENABLED=<conf>  when set, replaces the example's include of
+#                          /etc/nginx/modules-enabled (Debian's modules, for
+#                          Debian's nginx): a load_module line, or empty
+#   An nginx whose temp paths lie under a folder that is not there (the
+#   official image's /var/cache/nginx, upstream's /usr/local/nginx) gets
+#   them in the run folder.
 #
 # Prints "ok - ..." / "not ok - ..." per check, then "N passed, N failed".
 set -uo pipefail
@@ -33,7 +41,7 @@ cd "$repo"
 # shellcheck source=tap.sh
 . e2e/tap.sh
 
-run=$repo/build/acme/run
+run=${ACME_RUN_DIR:-$repo/build/acme/run}
 base=${ACME_PORT_BASE:-30000}
 lifetime=${ACME_LIFETIME:-40}
 domain=meet.dissertation-editor.com
@@ -123,10 +131,34 @@ export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs 
        FD_LK2_TURN_TLS_PORT=$LK2_TURN_TLS_PORT \
        FD_ACME_MODULE=$acme_module FD_ACME_URI=https://127.0.0.1:$PEBBLE_PORT/dir \
        FD_ACME_CA=$run/pebble-ca/ca.pem FD_DNS_PORT=$DNS_PORT
+[ -z "${ACME_MODULES_ENABLED+set}" ] || export FD_MODULES_ENABLED=$ACME_MODULES_ENABLED
 tags=(stream turn443 node2)
 fd_render "$run/nginx.conf" "${tags[@]}" || { notok "render the example"; finish; }
-check "the rendered config has the example's directives with [stream] [turn443] [node2], no more, no fewer" \
-    fd_same_directives "$run/nginx.conf" "${tags[@]}"
+# the example's directives, untouched: only where the matrix's nginx loads
+# its own stream module is Debian's include not there
+if [ -z "${ACME_MODULES_ENABLED+set}" ]; then
+    check "the rendered config has the example's directives with [stream] [turn443] [node2], no more, no fewer" \
+        fd_same_directives "$run/nginx.conf" "${tags[@]}"
+fi
+# temp_paths CONF: the http temp paths of this nginx (configured, or under
+# its prefix) whose folder is missing here (its package would have made it:
+# the official image's /var/cache/nginx, upstream's /usr/local/nginx),
+# moved into $run
+temp_paths() {
+    local args a k p prefix=/usr/local/nginx
+    args=" $("$nginx" -V 2>&1 | sed -n 's/^configure arguments: //p') "
+    for a in $args; do [[ $a == --prefix=* ]] && prefix=${a#*=}; done
+    for k in client_body proxy fastcgi uwsgi scgi; do
+        [[ $args == *" --without-http_${k}_module "* ]] && continue
+        p=${k}_temp
+        for a in $args; do [[ $a == --http-${k//_/-}-temp-path=* ]] && p=${a#*=}; done
+        [[ $p == /* ]] || p=$prefix/$p
+        [ -d "$(dirname "$p")" ] && continue
+        mkdir -p "$run/tmp"
+        sed -i "/^http {\$/a\    ${k}_temp_path  $run/tmp/$k;" "$1" || return 1
+    done
+}
+temp_paths "$run/nginx.conf" || { notok "temp paths in the example"; finish; }
 state=$run/acme-state
 check "the rendered example listens on 127.0.0.1 only (no port 80/443, no IPv6)" \
     bash -c "! grep -E '^\s*listen\s' '$run/nginx.conf' | grep -vE '^\s*listen\s+127\.0\.0\.1:[0-9]+[ ;]'"

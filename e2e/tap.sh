@@ -12,7 +12,8 @@ tap_started=$(date +%s)
 ok()    { passed=$((passed + 1)); echo "ok - $*"; }
 notok() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
 skip()  { skipped=$((skipped + 1)); echo "ok - # SKIP $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+# check WHAT CMD...: one check; its status is CMD's (`check ... || finish`)
+check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; return 1; fi; }
 note()  { echo "# $*"; }
 
 # tally NAME CMD...: runs CMD, counts its "ok - " / "not ok - " lines;

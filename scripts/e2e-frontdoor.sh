@@ -111,6 +111,11 @@ fd_render() {
         local val=${!name:-}
         text=${text//@$v@/"$val"}
     done
+    # FD_MODULES_ENABLED, when set, stands in for the include of Debian's
+    # modules-enabled, whose modules fit Debian's nginx only: a load_module
+    # line for another nginx, or nothing when it has stream built in
+    [ -z "${FD_MODULES_ENABLED+set}" ] \
+        || text=${text//"include /etc/nginx/modules-enabled/*.conf;"/"$FD_MODULES_ENABLED"}
     mkdir -p "${FD_DIR:?}/logs" "$FD_DIR/acme"
     printf '%s\n' "$text" >"$out"
     if grep -n '@[A-Z_]*@' "$out" >&2; then
