@@ -575,10 +575,12 @@ ngx_http_livekit_yaml_duplicates(ngx_http_livekit_yaml_t *y)
 
             /* an alias is compared by its name, a collection has no text */
 
+            /* (an empty text may have no data: memcmp() is not asked) */
+
             if (ki->alias == kj->alias
                 && (ki->alias || ki->kind == kj->kind)
                 && a->len == b->len
-                && ngx_memcmp(a->data, b->data, a->len) == 0)
+                && (a->len == 0 || ngx_memcmp(a->data, b->data, a->len) == 0))
             {
                 ngx_conf_log_error(NGX_LOG_EMERG, y->cf, 0,
                                    "livekit_keys_file: \"%V\" line %ui "
@@ -734,7 +736,7 @@ ngx_http_livekit_yaml_null(ngx_str_t *value)
 
     for (v = ngx_http_livekit_yaml_nulls; v->data; v++) {
         if (v->len == value->len
-            && ngx_strncmp(v->data, value->data, v->len) == 0)
+            && (v->len == 0 || ngx_strncmp(v->data, value->data, v->len) == 0))
         {
             return 1;
         }
