@@ -178,7 +178,7 @@ static ngx_int_t
 ngx_http_livekit_aws_assume_role(ngx_http_livekit_aws_conf_t *ac,
     ngx_http_livekit_aws_creds_t *c, char *error)
 {
-    char                          *body, *p, *last, *tokhdr;
+    char                          *body, *p, *last;
     char                           url[512], session[80], sigv4[96];
     size_t                         size;
     ngx_int_t                      rc;
@@ -188,11 +188,9 @@ ngx_http_livekit_aws_assume_role(ngx_http_livekit_aws_conf_t *ac,
     size = 4096;
     base = calloc(1, sizeof(ngx_http_livekit_aws_creds_t));
     body = malloc(size);
-    tokhdr = malloc(sizeof("X-Amz-Security-Token: ")
-                    + NGX_HTTP_LIVEKIT_AWS_TOKEN_MAX);
     h = NULL;
 
-    if (base == NULL || body == NULL || tokhdr == NULL) {
+    if (base == NULL || body == NULL) {
         ngx_http_livekit_aws_fail(error, "assume role: out of memory");
         rc = NGX_ERROR;
         goto done;
@@ -242,17 +240,10 @@ ngx_http_livekit_aws_assume_role(ngx_http_livekit_aws_conf_t *ac,
 
     h->body = body;
     h->body_len = p - body;
-    h->sigv4 = sigv4;
-    h->creds = base;
 
-    if (base->token[0]) {
-        *ngx_sprintf((u_char *) tokhdr, "X-Amz-Security-Token: %s",
-                     base->token) = '\0';
-
-        if (ngx_http_livekit_aws_http_header(h, tokhdr) != NGX_OK) {
-            ngx_http_livekit_aws_fail(error, "assume role: out of memory");
-            goto done;
-        }
+    if (ngx_http_livekit_aws_http_sign(h, sigv4, base) != NGX_OK) {
+        ngx_http_livekit_aws_fail(error, "assume role: out of memory");
+        goto done;
     }
 
     rc = ngx_http_livekit_aws_sts_call(h, c, "AssumeRole",
@@ -268,12 +259,6 @@ ngx_http_livekit_aws_assume_role(ngx_http_livekit_aws_conf_t *ac,
 done:
 
     ngx_http_livekit_aws_http_destroy(h);
-
-    if (tokhdr) {
-        OPENSSL_cleanse(tokhdr, sizeof("X-Amz-Security-Token: ")
-                                + NGX_HTTP_LIVEKIT_AWS_TOKEN_MAX);
-        free(tokhdr);
-    }
 
     if (body) {
         OPENSSL_cleanse(body, size);

@@ -75,11 +75,58 @@ ngx_http_livekit_aws_http_header(ngx_http_livekit_aws_http_t *h,
 }
 
 
+/*
+ * SigV4 with "creds" for "scope" (aws:amz:<region>:<service>); temporary
+ * keys add their session token as a header, wiped with the others
+ */
+
+ngx_int_t
+ngx_http_livekit_aws_http_sign(ngx_http_livekit_aws_http_t *h,
+    const char *scope, ngx_http_livekit_aws_creds_t *creds)
+{
+    char       *line;
+    size_t      size;
+    ngx_int_t   rc;
+
+    h->sigv4 = scope;
+    h->creds = creds;
+
+    if (creds->token[0] == '\0') {
+        return NGX_OK;
+    }
+
+    size = sizeof("X-Amz-Security-Token: ") + ngx_strlen(creds->token);
+
+    line = malloc(size);
+    if (line == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ngx_sprintf((u_char *) line, "X-Amz-Security-Token: %s", creds->token)
+        = '\0';
+
+    rc = ngx_http_livekit_aws_http_header(h, line);
+
+    OPENSSL_cleanse(line, size);
+    free(line);
+
+    return rc;
+}
+
+
 void
 ngx_http_livekit_aws_http_destroy(ngx_http_livekit_aws_http_t *h)
 {
+    struct curl_slist  *l;
+
     if (h == NULL) {
         return;
+    }
+
+    /* libcurl's copies of the lines: one may hold a session token */
+
+    for (l = h->headers; l; l = l->next) {
+        OPENSSL_cleanse(l->data, ngx_strlen(l->data));
     }
 
     curl_slist_free_all(h->headers);

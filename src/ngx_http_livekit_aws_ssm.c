@@ -170,7 +170,6 @@ ngx_http_livekit_aws_ssm_call(ngx_http_livekit_ssm_fetch_t *f,
     const char *region, const char *url)
 {
     char                          *body, sigv4[96];
-    char                          *tokhdr;
     ngx_int_t                      rc;
     ngx_http_livekit_aws_http_t   *h;
     ngx_http_livekit_aws_conf_t   *ac;
@@ -179,7 +178,6 @@ ngx_http_livekit_aws_ssm_call(ngx_http_livekit_ssm_fetch_t *f,
     ac = f->conf;
     c = &f->creds;
     rc = NGX_ERROR;
-    tokhdr = NULL;
 
     body = ngx_http_livekit_aws_ssm_body(ac);
     h = ngx_http_livekit_aws_http_create(ac, "POST", url, ac->timeout);
@@ -194,35 +192,17 @@ ngx_http_livekit_aws_ssm_call(ngx_http_livekit_ssm_fetch_t *f,
 
     h->body = body;
     h->body_len = ngx_strlen(body);
-    h->sigv4 = sigv4;
-    h->creds = c;
 
     if (ngx_http_livekit_aws_http_header(h, "Content-Type: "
                                          "application/x-amz-json-1.1")
         != NGX_OK
         || ngx_http_livekit_aws_http_header(h, "X-Amz-Target: "
                                             "AmazonSSM.GetParameters")
-           != NGX_OK)
+           != NGX_OK
+        || ngx_http_livekit_aws_http_sign(h, sigv4, c) != NGX_OK)
     {
         ngx_http_livekit_aws_fail(f->error, "out of memory");
         goto done;
-    }
-
-    if (c->token[0]) {
-        tokhdr = malloc(sizeof("X-Amz-Security-Token: ")
-                        + NGX_HTTP_LIVEKIT_AWS_TOKEN_MAX);
-        if (tokhdr == NULL) {
-            ngx_http_livekit_aws_fail(f->error, "out of memory");
-            goto done;
-        }
-
-        *ngx_sprintf((u_char *) tokhdr, "X-Amz-Security-Token: %s",
-                     c->token) = '\0';
-
-        if (ngx_http_livekit_aws_http_header(h, tokhdr) != NGX_OK) {
-            ngx_http_livekit_aws_fail(f->error, "out of memory");
-            goto done;
-        }
     }
 
     f->calls++;
@@ -240,12 +220,6 @@ ngx_http_livekit_aws_ssm_call(ngx_http_livekit_ssm_fetch_t *f,
 done:
 
     ngx_http_livekit_aws_http_destroy(h);
-
-    if (tokhdr) {
-        OPENSSL_cleanse(tokhdr, sizeof("X-Amz-Security-Token: ")
-                                + NGX_HTTP_LIVEKIT_AWS_TOKEN_MAX);
-        free(tokhdr);
-    }
 
     free(body);
 

@@ -63,6 +63,8 @@ ngx_http_livekit_aws_http_t *ngx_http_livekit_aws_http_create(
     long timeout);
 ngx_int_t ngx_http_livekit_aws_http_header(ngx_http_livekit_aws_http_t *h,
     const char *line);
+ngx_int_t ngx_http_livekit_aws_http_sign(ngx_http_livekit_aws_http_t *h,
+    const char *scope, ngx_http_livekit_aws_creds_t *creds);
 ngx_int_t ngx_http_livekit_aws_http(ngx_http_livekit_aws_http_t *h);
 void ngx_http_livekit_aws_http_wipe(ngx_http_livekit_aws_http_t *h);
 void ngx_http_livekit_aws_http_destroy(ngx_http_livekit_aws_http_t *h);
