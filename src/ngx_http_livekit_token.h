@@ -15,6 +15,11 @@
  *   _status.c   counters in shared memory and livekit_token_status;
  *   _webhook.c  LiveKit webhooks verified before they are passed on;
  *   _probe.c    does livekit-server accept our key (key-drift probe);
+ *   _join.c     join tokens verified at the edge (livekit_join_check) and
+ *               the variables of the verified token;
+ *   _revoke.c   the revocation list in shared memory and its state file;
+ *   _revoke_admin.c  the admin location that revokes, lists and forgets,
+ *               and removes a participant from livekit-server;
  *   _ssm.c      the SSM Parameter Store key source: its own module
  *               (ngx_http_livekit_ssm_module.so, with libcurl), which
  *               registers itself as a key source; _aws_*.c its AWS client;
@@ -115,6 +120,19 @@ typedef enum {
     NGX_HTTP_LIVEKIT_WEBHOOK_EXPIRED,
     NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH,
     NGX_HTTP_LIVEKIT_WEBHOOK_UNKNOWN_KEY,
+    NGX_HTTP_LIVEKIT_TOKEN_MISSING,
+    NGX_HTTP_LIVEKIT_TOKEN_MALFORMED,
+    NGX_HTTP_LIVEKIT_TOKEN_AMBIGUOUS,
+    NGX_HTTP_LIVEKIT_TOKEN_UNKNOWN_KEY,
+    NGX_HTTP_LIVEKIT_TOKEN_BAD_SIGNATURE,
+    NGX_HTTP_LIVEKIT_TOKEN_EXPIRED,
+    NGX_HTTP_LIVEKIT_TOKEN_NOT_YET_VALID,
+    NGX_HTTP_LIVEKIT_TOKEN_TOO_LONG_LIVED,
+    NGX_HTTP_LIVEKIT_JOIN_NOT_ALLOWED,
+    NGX_HTTP_LIVEKIT_TOKEN_REVOKED,
+    NGX_HTTP_LIVEKIT_INVALID_REVOCATION,
+    NGX_HTTP_LIVEKIT_REVOCATION_NOT_FOUND,
+    NGX_HTTP_LIVEKIT_REVOCATIONS_FULL,
     NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED,
     NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE,
     NGX_HTTP_LIVEKIT_KEYS_NOT_LOADED,
@@ -193,12 +211,84 @@ typedef struct {
 } ngx_http_livekit_attribute_t;
 
 
+/* livekit_join_check */
+#define NGX_HTTP_LIVEKIT_JOIN_OFF      0
+#define NGX_HTTP_LIVEKIT_JOIN_RTC      1
+#define NGX_HTTP_LIVEKIT_JOIN_AGENT    2
+
+
+/* a client error: an entry of the code table and what to fix */
+typedef struct {
+    ngx_http_livekit_code_e     code;
+    const char                 *message;      /* NUL-terminated */
+} ngx_http_livekit_error_t;
+
+
+/*
+ * A join token as the edge check read it (_join.c): error.code is NCODES
+ * when the join was let through; the strings are set once the signature is
+ * good (so that a refused but authentic token is still logged by name),
+ * each at most 256 bytes of text without control characters, else empty.
+ */
+typedef struct {
+    ngx_http_livekit_error_t    error;
+    ngx_str_t                   identity;
+    ngx_str_t                   room;
+    ngx_str_t                   key;
+    ngx_str_t                   token_id;
+    ngx_str_t                   invitation;   /* the "inv" claim */
+    time_t                      issued;       /* iat, else nbf, else 0 */
+} ngx_http_livekit_join_t;
+
+
+/* what a revocation matches (_revoke.c's kind table names them) */
+typedef enum {
+    NGX_HTTP_LIVEKIT_REVOKE_TOKEN = 0,        /* a = token id */
+    NGX_HTTP_LIVEKIT_REVOKE_IDENTITY,         /* a = identity, any room */
+    NGX_HTTP_LIVEKIT_REVOKE_PARTICIPANT,      /* a = room, b = identity */
+    NGX_HTTP_LIVEKIT_REVOKE_ROOM,             /* a = room; "before" */
+    NGX_HTTP_LIVEKIT_REVOKE_INVITATION,       /* a = invitation id */
+    NGX_HTTP_LIVEKIT_REVOKE_NKINDS
+} ngx_http_livekit_revoke_kind_e;
+
+
+/*
+ * One revocation.  A room's applies to the tokens issued before "before"
+ * (0: every token of the room, whenever issued).  It is kept until
+ * "expires", when no token it can match is valid any more.
+ */
+typedef struct {
+    ngx_http_livekit_revoke_kind_e  kind;
+    ngx_str_t                   a;
+    ngx_str_t                   b;
+    time_t                      before;
+    time_t                      created;
+    time_t                      expires;
+} ngx_http_livekit_revocation_t;
+
+
+/*
+ * The module's request context: each part is set by the file that owns
+ * it, so that a variable read in any location (a log_format shared by
+ * all of them) never takes one part for another.
+ */
+typedef struct {
+    ngx_http_livekit_join_t    *join;         /* _join.c */
+    void                       *webhook;      /* _webhook.c */
+    void                       *admin;        /* _revoke_admin.c */
+} ngx_http_livekit_ctx_t;
+
+
 typedef struct {
     ngx_array_t                 sources;      /* of key source pointers */
     ngx_array_t                 locations;    /* of loc conf pointers whose
                                                  key set postconfiguration
                                                  resolves */
     ngx_array_t                *probes;       /* of probe pointers, or NULL */
+
+    ngx_shm_zone_t             *revocations;  /* livekit_revocation_zone */
+    ngx_str_t                   revocation_state;   /* its file, or empty */
+    time_t                      revocation_ttl;     /* max_ttl= */
 } ngx_http_livekit_token_main_conf_t;
 
 
@@ -240,7 +330,12 @@ typedef struct {
     time_t                      probe_interval;
 
     ngx_flag_t                  webhook;      /* livekit_webhook */
-    ngx_array_t                *webhook_keys; /* of keyset pointers */
+    ngx_uint_t                  join;         /* livekit_join_check */
+    ngx_array_t                *verify_keys;  /* of keyset pointers: every
+                                                 key a webhook or a join
+                                                 token may be signed with */
+    ngx_flag_t                  revocation_admin;
+    ngx_str_t                   revocation_remove;  /* URI, or empty */
 
     ngx_str_t                   video_head;   /* precomputed grant JSON */
     ngx_str_t                   video_tail;   /* and the claims after it */
@@ -291,13 +386,6 @@ typedef struct {
     ngx_str_t                   signature;    /* decoded */
     json_t                     *claims;
 } ngx_http_livekit_jwt_t;
-
-
-/* a client error: an entry of the code table and what to fix */
-typedef struct {
-    ngx_http_livekit_code_e     code;
-    const char                 *message;      /* NUL-terminated */
-} ngx_http_livekit_error_t;
 
 
 extern ngx_module_t  ngx_http_livekit_token_module;
@@ -354,7 +442,10 @@ char *ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
 char *ngx_http_livekit_keyset_all(ngx_conf_t *cf,
-    ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets);
+    ngx_http_livekit_token_loc_conf_t *lcf, const char *directive,
+    ngx_array_t **keysets);
+ngx_http_livekit_key_t *ngx_http_livekit_keyset_find(ngx_array_t *keysets,
+    ngx_str_t *name);
 ngx_http_livekit_key_t *ngx_http_livekit_keyset_current(
     ngx_http_livekit_keyset_t *ks);
 ngx_int_t ngx_http_livekit_key_source_add(ngx_conf_t *cf,
@@ -389,6 +480,7 @@ char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,
 void ngx_http_livekit_stats_issued(ngx_uint_t post);
 void ngx_http_livekit_stats_error(ngx_http_livekit_code_e code);
 void ngx_http_livekit_stats_webhook(void);
+void ngx_http_livekit_stats_join(void);
 
 /* _probe.c */
 char *ngx_http_livekit_probe_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -402,6 +494,31 @@ void ngx_http_livekit_probe_state(ngx_http_livekit_keyset_t *ks,
 /* _webhook.c */
 ngx_int_t ngx_http_livekit_webhook_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_livekit_webhook_init(ngx_conf_t *cf);
+
+/* _join.c */
+extern ngx_conf_enum_t  ngx_http_livekit_join_modes[];
+ngx_int_t ngx_http_livekit_join_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_livekit_join_init(ngx_conf_t *cf);
+ngx_http_livekit_ctx_t *ngx_http_livekit_ctx(ngx_http_request_t *r);
+
+/* _revoke.c */
+char *ngx_http_livekit_revocation_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+extern const char  *ngx_http_livekit_revoke_kinds[];
+ngx_int_t ngx_http_livekit_revoked(ngx_http_request_t *r,
+    ngx_http_livekit_join_t *j);
+ngx_int_t ngx_http_livekit_revoke_add(ngx_http_request_t *r,
+    ngx_http_livekit_revocation_t *rv, ngx_uint_t *saved);
+ngx_int_t ngx_http_livekit_revoke_delete(ngx_http_request_t *r,
+    ngx_http_livekit_revocation_t *rv, ngx_uint_t *saved);
+json_t *ngx_http_livekit_revoke_list(ngx_http_request_t *r);
+json_t *ngx_http_livekit_revocation_json(ngx_http_livekit_revocation_t *rv);
+ngx_int_t ngx_http_livekit_revocation_from_json(json_t *o,
+    ngx_http_livekit_revocation_t *rv, const char **error);
+
+/* _revoke_admin.c */
+ngx_int_t ngx_http_livekit_revoke_admin_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_livekit_revoke_add_variables(ngx_conf_t *cf);
 
 /* _jwt.c */
 ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);

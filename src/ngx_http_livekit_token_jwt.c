@@ -21,7 +21,12 @@
 #include "ngx_http_livekit_token.h"
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
+
+/* a token's id: 12 random bytes, 16 characters of base64url */
+#define NGX_HTTP_LIVEKIT_JTI_BYTES  12
+#define NGX_HTTP_LIVEKIT_JTI_LEN    16
 
 /* a token a client sends us (a webhook's) is at most this long */
 #define NGX_HTTP_LIVEKIT_JWT_MAX  16384
@@ -45,6 +50,7 @@ static u_char *ngx_http_livekit_jwt_objects(u_char *p,
     ngx_http_livekit_token_loc_conf_t *lcf);
 static u_char *ngx_http_livekit_json_str(u_char *p, const char *name,
     size_t len, ngx_str_t *value);
+static u_char *ngx_http_livekit_jwt_id(ngx_http_request_t *r, u_char *p);
 static u_char *ngx_http_livekit_json_obj(u_char *p, const char *name,
     size_t len, json_t *value, size_t vlen);
 
@@ -253,6 +259,7 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     config_len = 0;
 
     len = sizeof("{\"iss\":\"\",\"sub\":\"\",\"nbf\":,\"exp\":}") - 1
+          + sizeof(",\"jti\":\"\"") - 1 + NGX_HTTP_LIVEKIT_JTI_LEN
           + iss.len + c->identity.len + 2 * NGX_TIME_T_LEN
           + lcf->video_head.len + c->room.len + lcf->video_tail.len;
 
@@ -297,6 +304,11 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
                                   &iss);
     p = ngx_http_livekit_json_str(p, ",\"sub\":\"", sizeof(",\"sub\":\"") - 1,
                                   &c->identity);
+    p = ngx_http_livekit_jwt_id(r, p);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
     p = ngx_sprintf(p, ",\"nbf\":%T,\"exp\":%T", now, now + lcf->ttl);
 
     if (c->name.len) {
@@ -336,6 +348,39 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     json->len = p - json->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * ,"jti":"<id>": the token's own id, for the audit trail
+ * ($livekit_token_id) and revocation; random, so that it says nothing.
+ */
+
+static u_char *
+ngx_http_livekit_jwt_id(ngx_http_request_t *r, u_char *p)
+{
+    u_char     rnd[NGX_HTTP_LIVEKIT_JTI_BYTES];
+    ngx_str_t  src, dst;
+    ngx_log_t  log;
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        ngx_http_livekit_reply_log(r, &log);
+        ngx_log_error(NGX_LOG_ALERT, &log, 0,
+                      "livekit token: RAND_bytes() failed");
+        return NULL;
+    }
+
+    p = ngx_cpymem(p, ",\"jti\":\"", sizeof(",\"jti\":\"") - 1);
+
+    src.data = rnd;
+    src.len = sizeof(rnd);
+    dst.data = p;
+    ngx_encode_base64url(&dst, &src);
+
+    p += dst.len;
+    *p++ = '"';
+
+    return p;
 }
 
 

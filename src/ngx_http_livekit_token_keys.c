@@ -353,13 +353,15 @@ ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
 
 
 /*
- * A webhook location verifies with any key its scope could sign with:
- * every key of the file, or the key set of the source that gives it one.
+ * A location that verifies (webhooks, joins) does it with any key its
+ * scope could sign with: every key of the file, or the key set of the
+ * source that gives it one.
  */
 
 char *
 ngx_http_livekit_keyset_all(ngx_conf_t *cf,
-    ngx_http_livekit_token_loc_conf_t *lcf, ngx_array_t **keysets)
+    ngx_http_livekit_token_loc_conf_t *lcf, const char *directive,
+    ngx_array_t **keysets)
 {
     ngx_int_t                    rc;
     ngx_uint_t                   i;
@@ -389,7 +391,7 @@ ngx_http_livekit_keyset_all(ngx_conf_t *cf,
     }
 
     if (lcf->secrets == NULL) {
-        ngx_http_livekit_keyset_none(cf, "livekit_webhook");
+        ngx_http_livekit_keyset_none(cf, directive);
         return NGX_CONF_ERROR;
     }
 
@@ -413,6 +415,31 @@ ngx_http_livekit_keyset_all(ngx_conf_t *cf,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* the current key called "name" among "keysets", or NULL */
+
+ngx_http_livekit_key_t *
+ngx_http_livekit_keyset_find(ngx_array_t *keysets, ngx_str_t *name)
+{
+    ngx_uint_t                   i;
+    ngx_http_livekit_key_t      *key;
+    ngx_http_livekit_keyset_t  **ks;
+
+    ks = keysets->elts;
+
+    for (i = 0; i < keysets->nelts; i++) {
+        key = ngx_http_livekit_keyset_current(ks[i]);
+
+        if (key && key->name.len == name->len
+            && ngx_strncmp(key->name.data, name->data, name->len) == 0)
+        {
+            return key;
+        }
+    }
+
+    return NULL;
 }
 
 

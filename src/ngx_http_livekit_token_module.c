@@ -67,6 +67,9 @@ static char *ngx_http_livekit_token_attribute(ngx_conf_t *cf,
 static char *ngx_http_livekit_token_room_pattern(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_livekit_token_keysets(ngx_conf_t *cf);
+static ngx_int_t ngx_http_livekit_token_admin(ngx_conf_t *cf,
+    ngx_http_livekit_token_main_conf_t *tmcf,
+    ngx_http_livekit_token_loc_conf_t *conf);
 static ngx_int_t ngx_http_livekit_token_signs(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *conf);
 static ngx_int_t ngx_http_livekit_token_init(ngx_conf_t *cf);
@@ -241,6 +244,34 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_livekit_token_loc_conf_t, webhook),
+      NULL },
+
+    { ngx_string("livekit_join_check"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, join),
+      &ngx_http_livekit_join_modes },
+
+    { ngx_string("livekit_revocation_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_livekit_revocation_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("livekit_revocation_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, revocation_admin),
+      NULL },
+
+    { ngx_string("livekit_revocation_remove"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, revocation_remove),
       NULL },
 
     { ngx_string("livekit_token_cors_origins"),
@@ -692,6 +723,7 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
      *     conf->agents_any = 0;
      *     conf->room_config_json = { 0, NULL };
      *     conf->cors_any = 0;
+     *     conf->revocation_remove = { 0, NULL };
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -717,6 +749,8 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
     conf->token_max = NGX_CONF_UNSET_SIZE;
     conf->body_max = NGX_CONF_UNSET_SIZE;
     conf->webhook = NGX_CONF_UNSET;
+    conf->join = NGX_CONF_UNSET_UINT;
+    conf->revocation_admin = NGX_CONF_UNSET;
     conf->probe_url = NGX_CONF_UNSET_PTR;
 
     return conf;
@@ -797,6 +831,11 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_size_value(conf->body_max, prev->body_max, 16384);
 
     ngx_conf_merge_value(conf->webhook, prev->webhook, 0);
+    ngx_conf_merge_uint_value(conf->join, prev->join,
+                              NGX_HTTP_LIVEKIT_JOIN_OFF);
+    ngx_conf_merge_value(conf->revocation_admin, prev->revocation_admin, 0);
+    ngx_conf_merge_str_value(conf->revocation_remove,
+                             prev->revocation_remove, "");
 
     if (conf->probe_url == NGX_CONF_UNSET_PTR) {
         conf->probe_url = prev->probe_url;
@@ -805,8 +844,18 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     ngx_conf_merge_ptr_value(conf->probe_url, NULL, NULL);
 
-    if (!conf->webhook && !conf->status && !conf->enable) {
+    if (!conf->webhook && !conf->status && !conf->enable && !conf->join
+        && !conf->revocation_admin)
+    {
         return NGX_CONF_OK;
+    }
+
+    if (conf->revocation_admin + conf->enable + conf->status > 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"livekit_token\", \"livekit_token_status\" "
+                           "and \"livekit_revocation_admin\" each need a "
+                           "location of their own");
+        return NGX_CONF_ERROR;
     }
 
     if (conf->enable && conf->ttl <= 0) {
@@ -827,9 +876,14 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     *lcfp = conf;
 
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
     if (conf->enable) {
-        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
         clcf->handler = ngx_http_livekit_token_handler;
+    }
+
+    if (conf->revocation_admin) {
+        clcf->handler = ngx_http_livekit_revoke_admin_handler;
     }
 
     return NGX_CONF_OK;
@@ -857,11 +911,21 @@ ngx_http_livekit_token_keysets(ngx_conf_t *cf)
     for (i = 0; i < tmcf->locations.nelts; i++) {
         conf = lcfp[i];
 
-        if (conf->webhook
-            && ngx_http_livekit_keyset_all(cf, conf, &conf->webhook_keys)
+        if ((conf->webhook || conf->join)
+            && ngx_http_livekit_keyset_all(cf, conf,
+                   conf->webhook ? "livekit_webhook" : "livekit_join_check",
+                   &conf->verify_keys)
                != NGX_CONF_OK)
         {
             return NGX_ERROR;
+        }
+
+        if (conf->revocation_admin) {
+            if (ngx_http_livekit_token_admin(cf, tmcf, conf) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
         }
 
         if (conf->status && !conf->enable) {
@@ -891,14 +955,72 @@ ngx_http_livekit_token_keysets(ngx_conf_t *cf)
 }
 
 
+/*
+ * The revocation admin needs the zone, and a key to sign the token that
+ * asks livekit-server to remove a participant.
+ */
+
+static ngx_int_t
+ngx_http_livekit_token_admin(ngx_conf_t *cf,
+    ngx_http_livekit_token_main_conf_t *tmcf,
+    ngx_http_livekit_token_loc_conf_t *conf)
+{
+    ngx_int_t  rc;
+
+    if (tmcf->revocations == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"livekit_revocation_admin\" needs "
+                           "\"livekit_revocation_zone\" in http {}");
+        return NGX_ERROR;
+    }
+
+    if (conf->revocation_remove.len == 0) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_livekit_keyset_source(cf, conf);
+
+    if (rc == NGX_DECLINED) {
+        if (conf->secrets == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"livekit_revocation_remove\" needs a key "
+                               "to sign with (livekit_keys_file or SSM)");
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK) {
+            return NGX_ERROR;
+        }
+
+        rc = NGX_OK;
+    }
+
+    return rc;
+}
+
+
 static ngx_int_t
 ngx_http_livekit_token_signs(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *conf)
 {
+    ngx_http_livekit_token_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
+
     if (conf->url == NULL && !ngx_http_livekit_keyset_gives_url(cf)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"livekit_token\" needs \"livekit_url\", the "
                            "ws:// or wss:// URL of the LiveKit server");
+        return NGX_ERROR;
+    }
+
+    if (tmcf->revocations && conf->ttl > tmcf->revocation_ttl) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"livekit_token_ttl\" %T is longer than "
+                           "\"livekit_revocation_zone\" max_ttl=%T: a "
+                           "revocation must outlive every token it matches",
+                           conf->ttl, tmcf->revocation_ttl);
         return NGX_ERROR;
     }
 
@@ -1279,7 +1401,8 @@ static ngx_int_t
 ngx_http_livekit_token_init(ngx_conf_t *cf)
 {
     if (ngx_http_livekit_token_keysets(cf) != NGX_OK
-        || ngx_http_livekit_webhook_init(cf) != NGX_OK)
+        || ngx_http_livekit_webhook_init(cf) != NGX_OK
+        || ngx_http_livekit_join_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -1291,5 +1414,11 @@ ngx_http_livekit_token_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_livekit_token_preconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_livekit_join_add_variables(cf) != NGX_OK
+        || ngx_http_livekit_revoke_add_variables(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return ngx_http_livekit_webhook_add_variables(cf);
 }

@@ -20,6 +20,7 @@ typedef struct {
     ngx_atomic_t   issued_get;
     ngx_atomic_t   issued_post;
     ngx_atomic_t   webhooks;
+    ngx_atomic_t   joins;
     ngx_atomic_t   errors[NGX_HTTP_LIVEKIT_NCODES];
 } ngx_http_livekit_stats_t;
 
@@ -181,6 +182,19 @@ ngx_http_livekit_stats_webhook(void)
 
 
 void
+ngx_http_livekit_stats_join(void)
+{
+    ngx_http_livekit_stats_t  *s;
+
+    s = ngx_http_livekit_stats_get();
+
+    if (s) {
+        (void) ngx_atomic_fetch_add(&s->joins, 1);
+    }
+}
+
+
+void
 ngx_http_livekit_stats_error(ngx_http_livekit_code_e code)
 {
     ngx_http_livekit_stats_t  *s;
@@ -326,11 +340,13 @@ ngx_http_livekit_status_json(ngx_http_request_t *r,
         return NULL;
     }
 
-    root = json_pack("{s:{s:I,s:I},s:{s:I}}", "tokens",
+    root = json_pack("{s:{s:I,s:I},s:{s:I},s:{s:I}}", "tokens",
                      "get", (json_int_t) (s ? s->issued_get : 0),
                      "post", (json_int_t) (s ? s->issued_post : 0),
                      "webhooks",
-                     "verified", (json_int_t) (s ? s->webhooks : 0));
+                     "verified", (json_int_t) (s ? s->webhooks : 0),
+                     "joins",
+                     "verified", (json_int_t) (s ? s->joins : 0));
     errors = json_object();
 
     if (root == NULL || errors == NULL
@@ -434,10 +450,14 @@ ngx_http_livekit_status_prometheus(ngx_http_request_t *r)
             "# HELP livekit_token_webhooks_verified_total Webhooks passed on.\n"
             "# TYPE livekit_token_webhooks_verified_total counter\n"
             "livekit_token_webhooks_verified_total %uA\n"
+            "# HELP livekit_token_joins_verified_total Joins let through "
+            "by livekit_join_check.\n"
+            "# TYPE livekit_token_joins_verified_total counter\n"
+            "livekit_token_joins_verified_total %uA\n"
             "# HELP livekit_token_errors_total Error replies, by code.\n"
             "# TYPE livekit_token_errors_total counter\n",
             s ? s->issued_get : 0, s ? s->issued_post : 0,
-            s ? s->webhooks : 0);
+            s ? s->webhooks : 0, s ? s->joins : 0);
 
     for (i = 0; i < NGX_HTTP_LIVEKIT_NCODES; i++) {
         p = ngx_sprintf(p, "livekit_token_errors_total{code=\"%s\"} %uA\n",

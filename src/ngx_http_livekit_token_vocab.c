@@ -126,6 +126,21 @@ const ngx_http_livekit_code_t  ngx_http_livekit_codes[] = {
     [NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH] =
         { 401, "webhook_body_mismatch" },
     [NGX_HTTP_LIVEKIT_WEBHOOK_UNKNOWN_KEY] = { 401, "webhook_unknown_key" },
+    [NGX_HTTP_LIVEKIT_TOKEN_MISSING] = { 401, "token_missing" },
+    [NGX_HTTP_LIVEKIT_TOKEN_MALFORMED] = { 401, "token_malformed" },
+    [NGX_HTTP_LIVEKIT_TOKEN_AMBIGUOUS] = { 401, "token_ambiguous" },
+    [NGX_HTTP_LIVEKIT_TOKEN_UNKNOWN_KEY] = { 401, "token_unknown_key" },
+    [NGX_HTTP_LIVEKIT_TOKEN_BAD_SIGNATURE] = { 401, "token_bad_signature" },
+    [NGX_HTTP_LIVEKIT_TOKEN_EXPIRED] = { 401, "token_expired" },
+    [NGX_HTTP_LIVEKIT_TOKEN_NOT_YET_VALID] = { 401, "token_not_yet_valid" },
+    [NGX_HTTP_LIVEKIT_TOKEN_TOO_LONG_LIVED] =
+        { 401, "token_too_long_lived" },
+    [NGX_HTTP_LIVEKIT_JOIN_NOT_ALLOWED] = { 403, "join_not_allowed" },
+    [NGX_HTTP_LIVEKIT_TOKEN_REVOKED] = { 403, "token_revoked" },
+    [NGX_HTTP_LIVEKIT_INVALID_REVOCATION] = { 400, "invalid_revocation" },
+    [NGX_HTTP_LIVEKIT_REVOCATION_NOT_FOUND] =
+        { 404, "revocation_not_found" },
+    [NGX_HTTP_LIVEKIT_REVOCATIONS_FULL] = { 503, "revocations_full" },
     [NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed" },
     [NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE] =
         { 415, "unsupported_media_type" },

@@ -31,6 +31,8 @@ typedef struct {
 } ngx_http_livekit_webhook_ctx_t;
 
 
+static ngx_http_livekit_webhook_ctx_t *ngx_http_livekit_webhook_ctx(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_livekit_webhook_handler(ngx_http_request_t *r);
 static void ngx_http_livekit_webhook_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_livekit_webhook_verify(ngx_http_request_t *r,
@@ -106,6 +108,19 @@ ngx_http_livekit_webhook_init(ngx_conf_t *cf)
 }
 
 
+/* this file's part of the module's request context, or NULL */
+
+static ngx_http_livekit_webhook_ctx_t *
+ngx_http_livekit_webhook_ctx(ngx_http_request_t *r)
+{
+    ngx_http_livekit_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_livekit_token_module);
+
+    return ctx ? ctx->webhook : NULL;
+}
+
+
 /*
  * Reads the body, as ngx_http_mirror_module does in this phase; the body
  * handler runs the phases again, and this handler then lets the request
@@ -116,6 +131,7 @@ static ngx_int_t
 ngx_http_livekit_webhook_handler(ngx_http_request_t *r)
 {
     ngx_int_t                           rc;
+    ngx_http_livekit_ctx_t             *lctx;
     ngx_http_livekit_webhook_ctx_t     *ctx;
     ngx_http_livekit_token_loc_conf_t  *lcf;
 
@@ -125,18 +141,20 @@ ngx_http_livekit_webhook_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_livekit_token_module);
+    ctx = ngx_http_livekit_webhook_ctx(r);
 
     if (ctx) {
         return ctx->verified ? NGX_DECLINED : NGX_HTTP_UNAUTHORIZED;
     }
 
+    lctx = ngx_http_livekit_ctx(r);
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_livekit_webhook_ctx_t));
-    if (ctx == NULL) {
+
+    if (lctx == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_set_ctx(r, ctx, ngx_http_livekit_token_module);
+    lctx->webhook = ctx;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_livekit_webhook_body);
 
@@ -158,7 +176,7 @@ ngx_http_livekit_webhook_body(ngx_http_request_t *r)
     ngx_http_livekit_error_t         err;
     ngx_http_livekit_webhook_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_livekit_token_module);
+    ctx = ngx_http_livekit_webhook_ctx(r);
 
     rc = ngx_http_livekit_request_body(r, NGX_MAX_SIZE_T_VALUE, &body);
 
@@ -243,9 +261,7 @@ ngx_http_livekit_webhook_token(ngx_http_request_t *r,
 {
     ngx_int_t                           rc;
     ngx_str_t                           iss;
-    ngx_uint_t                          i;
     ngx_http_livekit_key_t             *key;
-    ngx_http_livekit_keyset_t         **ks;
     ngx_http_livekit_token_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
@@ -254,19 +270,10 @@ ngx_http_livekit_webhook_token(ngx_http_request_t *r,
                                                             "iss"));
     iss.len = iss.data ? ngx_strlen(iss.data) : 0;
 
-    ks = lcf->webhook_keys->elts;
+    key = iss.len ? ngx_http_livekit_keyset_find(lcf->verify_keys, &iss)
+                  : NULL;
 
-    for (i = 0; i < lcf->webhook_keys->nelts; i++) {
-        key = ngx_http_livekit_keyset_current(ks[i]);
-
-        if (key && key->name.len == iss.len
-            && ngx_strncmp(key->name.data, iss.data, iss.len) == 0)
-        {
-            break;
-        }
-    }
-
-    if (iss.len == 0 || i == lcf->webhook_keys->nelts) {
+    if (key == NULL) {
         return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_WEBHOOK_UNKNOWN_KEY,
             "the webhook is signed with an API key this location does not "
             "hold (check livekit-server's webhook.api_key)");
@@ -404,7 +411,7 @@ ngx_http_livekit_webhook_variable(ngx_http_request_t *r,
     ngx_str_t                       *s;
     ngx_http_livekit_webhook_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_livekit_token_module);
+    ctx = ngx_http_livekit_webhook_ctx(r);
 
     if (ctx == NULL || !ctx->verified) {
         v->not_found = 1;

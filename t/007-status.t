@@ -51,7 +51,7 @@ Content-Type: application/json
     qr/"missing_identity"/,
     qr/"participant_token":"eyJ/,
     qr/"method_not_allowed"/,
-    qr/^\{"tokens":\{"get":2,"post":1\},"webhooks":\{"verified":0\},"errors":\{"missing_room":0,"missing_identity":1,.*"method_not_allowed":1,.*"keys":\{"source":"file","state":"ready","key":"devkey","age":\d+\}\}$/,
+    qr/^\{"tokens":\{"get":2,"post":1\},"webhooks":\{"verified":0\},"joins":\{"verified":0\},"errors":\{"missing_room":0,"missing_identity":1,.*"method_not_allowed":1,.*"keys":\{"source":"file","state":"ready","key":"devkey","age":\d+\}\}$/,
 ]
 --- no_error_log
 [error]

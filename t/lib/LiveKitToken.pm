@@ -64,7 +64,11 @@ sub default_keys {
 }
 
 # claims($body): one line per fact, sorted; the token's age is checked
-# here (nbf within 60 s of now) and reported as ttl=exp-nbf.
+# here (nbf within 60 s of now) and reported as ttl=exp-nbf; the token id
+# (jti) is checked here (its form, and that no other token had it) and
+# not reported, since it is random.
+my %seen_jti;
+
 sub claims {
     my ($body) = @_;
 
@@ -119,8 +123,14 @@ sub claims {
     return "BAD no exp" unless defined $claims->{exp};
     push @out, "ttl: " . ($claims->{exp} - $claims->{nbf});
 
+    # every token the module mints has its own id: 12 random bytes
+    my $jti = $claims->{jti} // '';
+    return "BAD jti " . $out->encode($jti) . " is not 16 base64url characters"
+        unless $jti =~ /\A[A-Za-z0-9_-]{16}\z/;
+    return "BAD jti $jti was seen before" if $seen_jti{$jti}++;
+
     for my $k (sort keys %$claims) {
-        next if $k eq 'iss' || $k eq 'nbf' || $k eq 'exp';
+        next if $k eq 'iss' || $k eq 'nbf' || $k eq 'exp' || $k eq 'jti';
         my $v = $claims->{$k};
         push @out, "$k: " . $out->encode($v);
     }
