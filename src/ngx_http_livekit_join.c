@@ -350,9 +350,10 @@ ngx_http_livekit_join_token(ngx_http_request_t *r, ngx_str_t *token,
 /*
  * The query as Go's url.ParseQuery reads it: pairs split at "&", names
  * and values unescaped ("+" is a space, "%" needs two hex digits).  Go
- * skips a pair with ";" or a bad escape; here such a pair is refused, as
- * are two different access_token values, so that no reading of the query
- * finds a token this check did not see.
+ * skips a pair with ";" or a bad escape; here a pair with ";", a name
+ * that cannot be unescaped, or an access_token whose value cannot be, is
+ * refused, as are two different access_token values, so that no reading
+ * of the query finds a token this check did not see.
  */
 
 static ngx_int_t
@@ -619,7 +620,7 @@ static ngx_int_t
 ngx_http_livekit_join_grants(ngx_http_livekit_token_loc_conf_t *lcf,
     json_t *claims, ngx_http_livekit_join_t *j)
 {
-    json_t  *video, *room;
+    json_t  *video, *room, *sub, *jti;
 
     video = json_object_get(claims, "video");
 
@@ -634,11 +635,16 @@ ngx_http_livekit_join_grants(ngx_http_livekit_token_loc_conf_t *lcf,
         return NGX_OK;
     }
 
+    /* the claims themselves: a variable is empty for unsafe text too */
+
     room = json_object_get(video, "room");
+    sub = json_object_get(claims, "sub");
+    jti = json_object_get(claims, "jti");
 
     if (!json_is_true(json_object_get(video, "roomJoin"))
         || !json_is_string(room) || json_string_length(room) == 0
-        || j->identity.len == 0)
+        || ((!json_is_string(sub) || json_string_length(sub) == 0)
+            && (!json_is_string(jti) || json_string_length(jti) == 0)))
     {
         return ngx_http_livekit_fail(&j->error,
                    NGX_HTTP_LIVEKIT_JOIN_NOT_ALLOWED,

@@ -18,8 +18,8 @@ use JSON::PP;
 use MIME::Base64 qw(decode_base64url);
 use Exporter 'import';
 
-our @EXPORT = qw(claims keys_file known_secret webhook_headers $DEV_SECRET
-                 $OTHER_SECRET);
+our @EXPORT = qw(claims keys_file known_secret webhook_headers join_token
+                 $DEV_SECRET $OTHER_SECRET);
 
 our $DEV_SECRET   = 'dev-secret-0123456789abcdefghijklmnopqrstuv';
 our $OTHER_SECRET = 'other-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA987';
@@ -162,6 +162,40 @@ sub webhook_headers {
     my $auth = ($opt{bearer} ? 'Bearer ' : '') . $jwt;
 
     return "Content-Type: application/webhook+json\nAuthorization: $auth";
+}
+
+# join_token(%opt): a token as a LiveKit SDK signs it for a join (iss, sub,
+# nbf, exp, jti, video.roomJoin and video.room), for the edge check.
+# Options change one thing: key, secret, alg, sub, room, jti, exp/nbf/iat
+# (offsets in seconds from now; undef leaves the claim out), video (the
+# whole grant), extra (more claims).
+sub join_token {
+    my (%opt) = @_;
+
+    my $key = $opt{key} // 'devkey';
+    my $secret = $opt{secret} // $secrets{$key} // $DEV_SECRET;
+    my $now = time;
+    my %claims = (
+        iss   => $key,
+        sub   => exists $opt{sub} ? $opt{sub} : 'jane',
+        jti   => exists $opt{jti} ? $opt{jti} : 'tok-1',
+        video => $opt{video} // { roomJoin => JSON::PP::true,
+                                  room => $opt{room} // 'consult-1' },
+        %{ $opt{extra} // {} },
+    );
+
+    for my $t (qw(exp nbf iat)) {
+        my $d = exists $opt{$t} ? $opt{$t}
+              : $t eq 'exp' ? 600 : $t eq 'nbf' ? 0 : undef;
+        $claims{$t} = $now + $d if defined $d;
+    }
+
+    for my $k (keys %claims) {
+        delete $claims{$k} unless defined $claims{$k};
+    }
+
+    return encode_jwt(payload => \%claims, key => $secret,
+                      alg => $opt{alg} // 'HS256');
 }
 
 # strings are shown as JSON so that escapes and non-ASCII are exact
