@@ -69,6 +69,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_free() { ! ss -Hltun "sport = :$1" 2>/dev/null | grep -q .; }
+# mint_jwt KEY SECRET CLAIMS: an HS256 token, signed here with openssl
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+mint_jwt() {
+    local h p
+    h=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+    p=$(printf '%s' "$3" | b64url)
+    printf '%s.%s.%s\n' "$h" "$p" \
+        "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "$2" -binary | b64url)"
+}
 wait_http() { # url seconds
     local i
     for ((i = 0; i < $2 * 5; i++)); do
@@ -222,6 +231,48 @@ else
     skip "idle WebSocket (E2E_IDLE=0)"
 fi
 
+# ---- (i) joins checked at the door, revocation ---------------------------------
+note "(i) joins checked at the front door: refused before livekit-server sees them"
+edge_log=$run/logs/edge-client.log
+tally "edge" bash -c '"$@" | tee "$0"' "$edge_log" "${client[@]}" -keys "$run/keys.yaml" edge
+mapfile -t refused < <(sed -n 's/^REFUSED //p' "$edge_log")
+leaked=()
+for r in "${refused[@]}"; do
+    read -r rid rsig <<<"$r"
+    grep -qF -e "$rid" -e "$rsig" "$run/logs/livekit.log" && leaked+=("$rid")
+done
+check "${#refused[@]} refused joins: no identity or signature of theirs in livekit-server's log (${leaked[*]:-none})" \
+    test "${#refused[@]}" -ge 7 -a "${#leaked[@]}" = 0
+check "livekit-server's log does name the join that passed (so the absence above means something)" \
+    grep -q 'edge-valid-' "$run/logs/livekit.log"
+check "join log: one line per refusal with its code (token_bad_signature, token_expired, token_not_yet_valid, token_unknown_key, join_not_allowed, token_ambiguous)" \
+    bash -c 'for c in token_bad_signature token_expired token_not_yet_valid token_unknown_key join_not_allowed token_ambiguous; do grep -q "result=$c status=40[13] " "$0" || exit 1; done' "$run/logs/livekit-joins.log"
+check "join log: the valid join named by identity and room, result=ok" \
+    grep -q 'join identity="edge-valid-[0-9a-f]*" room="e2e-[0-9a-f]*" key=devkey token_id=[A-Za-z0-9_-]\{16\} result=ok status=' "$run/logs/livekit-joins.log"
+
+note "(i) revocation: a participant in a call revoked and removed; its reconnect refused"
+tally "revoke" "${client[@]}" revoke
+state=$run/livekit-state/revocations.json
+check "revocation state file written, mode 0600 ($(stat -c %a "$state" 2>/dev/null))" \
+    test "$(stat -c %a "$state" 2>/dev/null)" = 600
+admin_url=$door/livekit/revoke
+"${curlr[@]}" -o /dev/null -X POST -H 'Content-Type: application/json' \
+    --data '{"room":"kept-across-reloads","identity":"mallory"}' "$admin_url"
+"$nginx" -e "$run/logs/error.log" -c "$nginx_conf" -s reload
+sleep 1
+kept='"room":"kept-across-reloads","identity":"mallory"'
+check "a reload keeps the revocation list (shared memory)" \
+    grep -qF "$kept" <<<"$("${curlr[@]}" "$admin_url")"
+stop_nginx
+start_nginx "$nginx_conf" || notok "nginx starts again"
+check "a restart keeps the revocation list (the state file)" \
+    grep -qF "$kept" <<<"$("${curlr[@]}" "$admin_url")"
+mtok=$("${curlr[@]}" "$door/token?room=kept-across-reloads&participant=mallory" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+check "after the restart, mallory's new token for that room is refused at the door" \
+    grep -q '"error":"token_revoked"' <<<"$("${curlr[@]}" "$door/rtc/validate?access_token=$mtok")"
+check "the admin location answers this host only: another address gets 403" \
+    test "$("${curlr[@]}" -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "$admin_url" 2>/dev/null || true)" = 403
+
 # ---- (g) an agent worker through the front door --------------------------------
 # e2e/agent/worker.mjs (@livekit/agents) with LIVEKIT_URL = the front door,
 # so that it registers on wss://<door>/agent.  Node and the agent's room
@@ -363,12 +414,18 @@ if start_nginx "$run/nginx-stream.conf"; then
     # (error_log crit there), which the log checks below verify
     kill "$lk_pid" 2>/dev/null
     wait "$lk_pid" 2>/dev/null
-    fake=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln
-    codes=$(for p in /rtc /agent; do
+    # tokens the join check lets through: a participant's from /token, an
+    # agent worker's minted here
+    IFS=': ' read -r lk_key lk_secret <"$run/keys.yaml"
+    rtc_tok=$(curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$sni_port:127.0.0.1" \
+        "$door2/token?room=down&participant=p" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+    agent_tok=$(mint_jwt "$lk_key" "$lk_secret" \
+        "{\"iss\":\"$lk_key\",\"sub\":\"w\",\"exp\":$(( $(date +%s) + 600 )),\"video\":{\"agent\":true}}")
+    codes=$(for p in "/rtc?access_token=$rtc_tok" "/agent?access_token=$agent_tok"; do
         curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$sni_port:127.0.0.1" \
-            -o /dev/null -w '%{http_code} ' "$door2$p?access_token=$fake"
+            -o /dev/null -w '%{http_code} ' "$door2$p"
     done)
-    check "livekit-server down: /rtc and /agent with ?access_token= get 502 ($codes)" \
+    check "livekit-server down: /rtc and /agent with a valid ?access_token= get 502 ($codes)" \
         test "$codes" = "502 502 "
 else
     notok "nginx with the stream blocks on (needs libnginx-mod-stream on Debian)"
@@ -382,5 +439,10 @@ check "access log holds no access_token and no JWT" \
     bash -c "! grep -q -e access_token -e 'eyJ' '$run/logs/access.log'"
 check "error log holds no access_token and no JWT" \
     bash -c "! grep -q -e access_token -e 'eyJ' '$run/logs/error.log'"
+check "join log holds no access_token and no JWT" \
+    bash -c "! grep -q -e access_token -e 'eyJ' '$run/logs/livekit-joins.log'"
+n_join=$(grep -c ' result=ok status=101 ' "$run/logs/livekit-joins.log")
+check "join log: $n_join joins that passed, each with its node and duration" \
+    test "$(grep -c ' result=ok status=101 node="[0-9.:]*" duration=[0-9.]* ' "$run/logs/livekit-joins.log")" = "$n_join" -a "$n_join" -gt 0
 
 summary "logs: $run/logs; screenshots: $out/screenshots"

@@ -116,7 +116,9 @@ fd_render() {
     # line for another nginx, or nothing when it has stream built in
     [ -z "${FD_MODULES_ENABLED+set}" ] \
         || text=${text//"include /etc/nginx/modules-enabled/*.conf;"/"$FD_MODULES_ENABLED"}
-    mkdir -p "${FD_DIR:?}/logs" "$FD_DIR/acme"
+    mkdir -p "${FD_DIR:?}/logs" "$FD_DIR/acme" "$FD_DIR/livekit-state"
+    # the workers (the example's user www-data) write the revocation state
+    [ "$(id -u)" != 0 ] || chown www-data "$FD_DIR/livekit-state" 2>/dev/null || true
     printf '%s\n' "$text" >"$out"
     if grep -n '@[A-Z_]*@' "$out" >&2; then
         echo "fd_render: unfilled placeholders in $out" >&2

@@ -4,6 +4,8 @@
 //
 //	client [flags] pubsub     two participants: publish VP8+Opus+data, subscribe, decode
 //	client [flags] negative   refused tokens reach the client with livekit-server's reason
+//	client [flags] edge       forged, expired, foreign... joins refused at the door (-keys)
+//	client [flags] revoke     a participant revoked and removed, its reconnect refused
 //	client [flags] idle       a signalling WebSocket survives -idle of silence
 //	client [flags] publish    a synthetic participant for the browser tests
 //	client [flags] agent      POST /token dispatching -agent: it joins and sends data
@@ -93,7 +95,7 @@ func main() {
 		os.Exit(failed)
 	}
 	if flag.NArg() != 1 && flag.Arg(0) != "turnsni" {
-		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|idle|publish|agent|multinode|turnsni|load")
+		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|edge|revoke|idle|publish|agent|multinode|turnsni|load")
 		os.Exit(2)
 	}
 	if *flagVerbose {
@@ -115,6 +117,10 @@ func main() {
 		pubsub(door, room)
 	case "negative":
 		negative(door, room)
+	case "edge":
+		edge(door, room)
+	case "revoke":
+		revoke(door, room)
 	case "idle":
 		idle(door, room)
 	case "publish":
