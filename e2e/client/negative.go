@@ -81,8 +81,8 @@ func negative(door *frontDoor, room string) {
 		"video": map[string]any{"roomJoin": true, "room": room},
 	})
 	_, err = lksdk.ConnectToRoomWithToken(wss, stranger, lksdk.NewRoomCallback())
-	check(err != nil && (strings.Contains(err.Error(), "token_unknown_key")
-		|| strings.Contains(err.Error(), "invalid API key")),
+	check(err != nil && (strings.Contains(err.Error(), "token_unknown_key") ||
+		strings.Contains(err.Error(), "invalid API key")),
 		"negative: unknown API key refused, the SDK says %q", errString(err))
 
 	// 3. a token for another room, on the server API (Authorization: Bearer,
