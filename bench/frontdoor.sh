@@ -87,6 +87,64 @@ for ((r = 1; r <= rounds; r++)); do
     done
 done
 
+# CPU seconds of a whole process, all its threads (utime + stime)
+hz=$(getconf CLK_TCK)
+cpu_s() { awk -v hz="$hz" '{ sub(/.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' \
+              "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# ---- the join check at the edge: a refused join against a proxied one --------
+# wrk, one thread, 4 keep-alive connections (the example's limit_conn per
+# identity), for BENCH_FD_EDGE_S seconds
+# each, alternated BENCH_FD_EDGE_ROUNDS times: (1) a flood of WebSocket
+# upgrades to /rtc with a forged token, which livekit_join_check refuses
+# with 401; (2) /rtc/validate with a valid token, which it lets through
+# and nginx proxies to livekit-server (the lightest request that crosses
+# to it).  Per run: requests, the nginx worker's and livekit-server's CPU.
+edge_s=${BENCH_FD_EDGE_S:-5} edge_rounds=${BENCH_FD_EDGE_ROUNDS:-3}
+[ "${BENCH_QUICK:-0}" = 1 ] && edge_s=2 edge_rounds=1
+IFS=': ' read -r bkey bsecret <"$run/keys.yaml"
+exp_at=$(( $(date +%s) + 3600 ))
+forged=$(fd_jwt "$bkey" "not-$bsecret" \
+    "{\"iss\":\"$bkey\",\"sub\":\"flood\",\"exp\":$exp_at,\"video\":{\"roomJoin\":true,\"room\":\"flood\"}}")
+valid=$(fd_jwt "$bkey" "$bsecret" \
+    "{\"iss\":\"$bkey\",\"sub\":\"bench\",\"exp\":$exp_at,\"video\":{\"roomJoin\":true,\"room\":\"bench\"}}")
+lk_warn0=$(grep -c 'error handling request' "$run/logs/livekit.log")
+: >"$run/edge.jsonl"
+edge_run() { # label path [wrk args]: one run, a JSON line
+    local label=$1 path=$2; shift 2
+    local w0 l0 out n bad
+    w0=$(cpu_s "$worker") l0=$(cpu_s "$lk_pid")
+    out=$(wrk -t1 -c4 -d"${edge_s}s" -H "Host: $domain" "$@" \
+          "https://127.0.0.1:$HTTPS_PORT$path" 2>&1)
+    n=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' <<<"$out")
+    bad=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' <<<"$out")
+    echo "{\"mode\":\"$label\",\"requests\":${n:-0},\"non2xx\":${bad:-0},\"nginx_cpu_s\":$(cpu_s "$worker"),\"nginx_cpu0_s\":$w0,\"lk_cpu_s\":$(cpu_s "$lk_pid"),\"lk_cpu0_s\":$l0,\"secs\":$edge_s}" \
+        >>"$run/edge.jsonl"
+}
+for ((r = 1; r <= edge_rounds; r++)); do
+    edge_run refused "/rtc?access_token=$forged&protocol=16&sdk=js" \
+        -H 'Upgrade: websocket' -H 'Connection: Upgrade' -H 'Sec-WebSocket-Version: 13' \
+        -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='
+    edge_run proxied "/rtc/validate?access_token=$valid"
+done
+lk_warn=$(( $(grep -c 'error handling request' "$run/logs/livekit.log") - lk_warn0 ))
+flood_up=$(grep 'identity="flood"' "$run/logs/livekit-joins.log" | grep -vc 'node="" ')
+flood_n=$(grep -c 'identity="flood".*result=token_bad_signature status=401 ' "$run/logs/livekit-joins.log")
+echo "# edge: $flood_n refused upgrades logged; $flood_up of them with an upstream; livekit-server warnings during the runs: $lk_warn"
+edge_ok=1
+python3 - "$run/edge.jsonl" >/dev/null <<'PY' || edge_ok=0
+import json, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+assert runs and all(r['requests'] > 0 for r in runs)
+assert all(r['non2xx'] == r['requests'] for r in runs if r['mode'] == 'refused')
+assert all(r['non2xx'] == 0 for r in runs if r['mode'] == 'proxied')
+PY
+if ((edge_ok)) && [ "$flood_up" = 0 ] && ((flood_n > 0)); then
+    echo "ok - edge: every forged upgrade refused by nginx (401), none reached livekit-server; every valid /rtc/validate proxied (200)"
+else
+    echo "not ok - edge: refused $flood_n, with an upstream $flood_up, wrk results $(tr '\n' ' ' <"$run/edge.jsonl")"
+fi
+
 # ---- bounded ramp: the most participants one worker holds -------------------
 # loopback only; bounded in count (the steps) and in time (the budget, and
 # each step's client killed when it would outlast it)
@@ -94,10 +152,6 @@ ramp=${BENCH_FD_RAMP-200 400 800 1000 1200 1600 2100} budget=${BENCH_FD_RAMP_BUD
 [ "${BENCH_QUICK:-0}" = 1 ] && ramp=
 : >"$run/ramp.jsonl"
 fd_idle=$(find "/proc/$worker/fd" -mindepth 1 2>/dev/null | wc -l)
-# CPU seconds of a whole process, all its threads (utime + stime)
-hz=$(getconf CLK_TCK)
-cpu_s() { awk -v hz="$hz" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
-              "/proc/$1/stat" 2>/dev/null || echo 0; }
 t0=$(date +%s)
 for step in $ramp; do
     left=$((budget - ($(date +%s) - t0)))
@@ -216,6 +270,29 @@ print(f'* one worker held **{held}** participants at once with no failed join ({
 fails = sum(r['failed'] for r in runs)
 print(f'* failed joins: {fails}')
 PY
+python3 - "$run/edge.jsonl" "$lk_warn" "$flood_up" >>"$results/frontdoor-$stamp.md" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+med = statistics.median
+def us(r): return (r['nginx_cpu_s'] - r['nginx_cpu0_s']) * 1e6 / max(r['requests'], 1)
+def lk(r): return (r['lk_cpu_s'] - r['lk_cpu0_s']) * 100 / r['secs']
+ref = [r for r in runs if r['mode'] == 'refused']
+pro = [r for r in runs if r['mode'] == 'proxied']
+print('\n## The join check at the edge\n')
+print('wrk -t1 -c4 (keep-alive, so TLS handshakes are not counted), alternated:\n')
+print('| run | requests/s | nginx worker CPU per request | livekit-server CPU |')
+print('|---|---|---|---|')
+for r in runs:
+    print(f"| {r['mode']} | {r['requests'] / r['secs']:.0f} | {us(r):.1f} us | {lk(r):.0f} % of a core |")
+a, b = med([us(r) for r in ref]), med([us(r) for r in pro])
+print(f'\n* a join refused at the edge (forged token, 401 before the upgrade) costs the nginx worker '
+      f'**{a:.1f} us**, a request let through and proxied to livekit-server {b:.1f} us: '
+      f'**{a / b:.2f}x** (medians)')
+print(f"* during the floods of forged upgrades livekit-server used {med([lk(r) for r in ref]):.0f} % of a core "
+      f"(against {med([lk(r) for r in pro]):.0f} % while serving the proxied ones), logged "
+      f"{sys.argv[2]} request errors in all runs, and the join log shows {sys.argv[3]} refused "
+      f"upgrades with an upstream: it never saw them")
+PY
 cp "$results/frontdoor-$stamp.md" "$results/latest-frontdoor.md"
 cat "$results/latest-frontdoor.md"
-! grep -q '"failed":[1-9]' "$run/runs.jsonl"
+! grep -q '"failed":[1-9]' "$run/runs.jsonl" && ((edge_ok)) && [ "$flood_up" = 0 ]

@@ -69,15 +69,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_free() { ! ss -Hltun "sport = :$1" 2>/dev/null | grep -q .; }
-# mint_jwt KEY SECRET CLAIMS: an HS256 token, signed here with openssl
-b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
-mint_jwt() {
-    local h p
-    h=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
-    p=$(printf '%s' "$3" | b64url)
-    printf '%s.%s.%s\n' "$h" "$p" \
-        "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "$2" -binary | b64url)"
-}
 wait_http() { # url seconds
     local i
     for ((i = 0; i < $2 * 5; i++)); do
@@ -419,7 +410,7 @@ if start_nginx "$run/nginx-stream.conf"; then
     IFS=': ' read -r lk_key lk_secret <"$run/keys.yaml"
     rtc_tok=$(curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$sni_port:127.0.0.1" \
         "$door2/token?room=down&participant=p" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-    agent_tok=$(mint_jwt "$lk_key" "$lk_secret" \
+    agent_tok=$(fd_jwt "$lk_key" "$lk_secret" \
         "{\"iss\":\"$lk_key\",\"sub\":\"w\",\"exp\":$(( $(date +%s) + 600 )),\"video\":{\"agent\":true}}")
     codes=$(for p in "/rtc?access_token=$rtc_tok" "/agent?access_token=$agent_tok"; do
         curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$sni_port:127.0.0.1" \

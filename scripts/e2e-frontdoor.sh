@@ -58,6 +58,17 @@ fd_keys() {
     (umask 077; printf 'devkey: %s\n' "$(openssl rand -hex 32)" >"$f")
 }
 
+# fd_jwt KEY SECRET CLAIMS: an HS256 token signed here with openssl,
+# independently of the module (claims: a JSON object, iss included)
+fd_b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+fd_jwt() {
+    local h p
+    h=$(printf '{"alg":"HS256","typ":"JWT"}' | fd_b64url)
+    p=$(printf '%s' "$3" | fd_b64url)
+    printf '%s.%s.%s\n' "$h" "$p" \
+        "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "$2" -binary | fd_b64url)"
+}
+
 # fd_example [tag...]: nginx.conf.example with the given optional blocks
 # switched on (the tags removed where a line starts with them; a line with
 # several tags is on when all of them are) and the lines ending in
