@@ -338,12 +338,12 @@ Content-Type: application/json
 --- config
     location = /token {
         livekit_token on;
-        livekit_token_max_size 600;
+        livekit_token_max_size 700;
     }
 --- request eval
 [
 "GET /token?room=r&participant=bob&metadata=" . ("m" x 200),
-"GET /token?room=r&participant=bob&metadata=" . ("m" x 300),
+"GET /token?room=r&participant=bob&metadata=" . ("m" x 350),
 ]
 --- error_code eval
 [200, 400]
