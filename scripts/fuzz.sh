@@ -19,7 +19,8 @@
 # aws_sts (STS XML), aws_ini (shared credentials / config files),
 # aws_container (container credentials URL check), aws_imds (IMDS role
 # name and region), text (escaping of outside text for logs, JSON, labels).
-# Seeds: fuzz/corpus/<harness>/ (read only); what the fuzzer finds goes to
+# Seeds: fuzz/corpus/<harness>/ (read only), with fuzz/dict/<harness>.dict
+# when there is one; what the fuzzer finds goes to
 # build/fuzz/corpus/<harness>/; crashers to build/fuzz/crashes/.
 # Exit status: non-zero when any harness crashed or a regression failed.
 set -euo pipefail
@@ -238,7 +239,9 @@ for t in $targets; do
     mkdir -p "$work"
     log "fuzzing $t for ${seconds}s"
     set +e
-    "$bin" "$work" "$repo/fuzz/corpus/$t" \
+    dict=()
+    [ -f "$repo/fuzz/dict/$t.dict" ] && dict=(-dict="$repo/fuzz/dict/$t.dict")
+    "$bin" "$work" "$repo/fuzz/corpus/$t" "${dict[@]}" \
         -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
         -rss_limit_mb=2048 -max_len=65536 \
         -artifact_prefix="$crashes/$t-" >"$out/fuzz-$t.log" 2>&1
