@@ -366,3 +366,24 @@ qr{^POST /twirp/livekit.RoomService/RemoveParticipant application/json auth=Bear
 --- response_body_like eval
 [qr/"removed":"not_connected","livekit_status":404\}$/, qr/"removed":"failed","livekit_status":502\}$/,
  qr/"identity":"jane".*"identity":"sam"/]
+
+
+
+=== TEST 19: a revoked invitation refuses every token minted from it ("inv" claim); tokens of other invitations and tokens without one pass
+--- request eval
+[main::tok(extra => { inv => 'inv-42' }),
+ "POST /revoke\n{\"invitation\":\"inv-42\"}",
+ main::tok(extra => { inv => 'inv-42' }, jti => 'tok-2', sub => 'sam'),
+ main::tok(extra => { inv => 'inv-43' }),
+ main::tok()]
+--- error_code eval
+[200, 201, 403, 200, 200]
+--- response_body_like eval
+[qr/^livekit-server$/,
+ qr/^\{"revoked":\{"invitation":"inv-42","created":\d+,"expires":\d+\},"saved":true\}$/,
+ qr/^\{"error":"token_revoked","message":"this token, its participant or its room has been revoked: ask for a new invitation"\}$/,
+ qr/^livekit-server$/,
+ qr/^livekit-server$/]
+--- no_error_log
+[error]
+inv-42
