@@ -735,8 +735,11 @@ ngx_http_livekit_attributes(ngx_http_request_t *r,
 
         cur = json_object_get(c->attributes, (char *) attr[i].name.data);
 
+        /* a value that is not a string is a mismatch too (and has no text) */
+
         if (cur
-            && (json_string_length(cur) != s.len
+            && (!json_is_string(cur)
+                || json_string_length(cur) != s.len
                 || ngx_memcmp(json_string_value(cur), s.data, s.len) != 0))
         {
             return ngx_http_livekit_fail(err,

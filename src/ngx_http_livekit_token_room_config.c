@@ -62,6 +62,7 @@ static ngx_int_t ngx_http_livekit_agents_check(ngx_http_request_t *r,
 static ngx_int_t ngx_http_livekit_agent_check(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, json_t *entry, ngx_uint_t n,
     json_t *out, ngx_http_livekit_error_t *err);
+static ngx_uint_t ngx_http_livekit_agent_listed(json_t *list, json_t *name);
 static ngx_int_t ngx_http_livekit_agent_allowed(
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_str_t *name);
 static ngx_int_t ngx_http_livekit_room_config_refuse(ngx_http_request_t *r,
@@ -416,6 +417,18 @@ ngx_http_livekit_agent_check(ngx_http_request_t *r,
         }
     }
 
+    /* each agent at most once per token, the location's own included */
+
+    if (name
+        && (ngx_http_livekit_agent_listed(out, name)
+            || (lcf->room_config
+                && ngx_http_livekit_agent_listed(
+                       json_object_get(lcf->room_config, "agents"), name))))
+    {
+        return ngx_http_livekit_room_config_refuse(r, err, (char *) path,
+                   "agent_name", ": this agent is already dispatched");
+    }
+
     dispatch = json_pack("{s:O*,s:O*}", "agentName", name,
                          "metadata", metadata);
     if (dispatch == NULL) {
@@ -423,6 +436,29 @@ ngx_http_livekit_agent_check(ngx_http_request_t *r,
     }
 
     return json_array_append_new(out, dispatch) == 0 ? NGX_OK : NGX_ERROR;
+}
+
+
+/* whether a list of dispatches already names this agent */
+
+static ngx_uint_t
+ngx_http_livekit_agent_listed(json_t *list, json_t *name)
+{
+    size_t   n;
+    json_t  *entry, *have;
+
+    json_array_foreach(list, n, entry) {
+        have = json_object_get(entry, "agentName");
+        if (have == NULL) {
+            have = json_object_get(entry, "agent_name");
+        }
+
+        if (json_is_string(have) && json_equal(have, name)) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

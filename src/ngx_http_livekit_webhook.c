@@ -291,7 +291,11 @@ ngx_http_livekit_webhook_token(ngx_http_request_t *r,
 }
 
 
-/* exp and nbf with livekit-server's leeway, and sha256 of the exact body */
+/*
+ * exp and nbf with livekit-server's leeway, and sha256 of the exact body;
+ * the leeway is subtracted from or added to "now", never added to the
+ * token's number (an exp near INT64_MAX must not overflow)
+ */
 
 static ngx_int_t
 ngx_http_livekit_webhook_claims(ngx_http_request_t *r, json_t *claims,
@@ -309,7 +313,7 @@ ngx_http_livekit_webhook_claims(ngx_http_request_t *r, json_t *claims,
     nbf = json_object_get(claims, "nbf");
 
     if (!json_is_integer(exp)
-        || json_integer_value(exp) + NGX_HTTP_LIVEKIT_WEBHOOK_LEEWAY < now
+        || json_integer_value(exp) < now - NGX_HTTP_LIVEKIT_WEBHOOK_LEEWAY
         || (nbf && (!json_is_integer(nbf)
                     || json_integer_value(nbf)
                        > now + NGX_HTTP_LIVEKIT_WEBHOOK_LEEWAY)))

@@ -285,3 +285,20 @@ iss: otherkey
 ttl: 120
 sub: "Jane"
 video: {"canPublish":true,"canPublishData":true,"canSubscribe":true,"room":"xyz","roomJoin":true}
+
+
+
+=== TEST 15: a pinned attribute whose value is empty refuses a client's value that is not a string (403, no memcmp of nothing)
+--- config
+    location = /token {
+        livekit_token on;
+        livekit_token_attribute plan $arg_plan;
+    }
+--- request
+POST /token
+{"room_name":"r","participant_identity":"bob","participant_attributes":{"plan":1}}
+--- more_headers
+Content-Type: application/json
+--- error_code: 403
+--- response_body_like
+^\{"error":"attribute_pinned","message":"(?:[^"\\]|\\.)+"\}$

@@ -475,3 +475,31 @@ holds "streamOutputs"
 --- must_die
 --- error_log
 invalid value "*" in "livekit_token_agents": an agent name is 1 to 256 bytes
+
+
+
+=== TEST 25: an allowed agent is dispatched at most once per token: a repeat is refused, and so is one the location's own roomConfig already dispatches
+--- config
+    location = /token {
+        livekit_token on;
+        livekit_token_agents notes summarizer;
+    }
+    location = /own {
+        livekit_token on;
+        livekit_token_agents notes summarizer;
+        livekit_token_room_config '{"agents":[{"agentName":"summarizer"}]}';
+    }
+--- request eval
+['POST /token
+{"room_name":"r","participant_identity":"bob","room_config":{"agents":[{"agent_name":"notes"},{"agentName":"notes"}]}}',
+'POST /own
+{"room_name":"r","participant_identity":"bob","room_config":{"agents":[{"agent_name":"summarizer"}]}}']
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[403, 403]
+--- response_body eval
+['{"error":"room_config_not_allowed","message":"room_config.agents[1].agent_name: this agent is already dispatched"}
+',
+'{"error":"room_config_not_allowed","message":"room_config.agents[0].agent_name: this agent is already dispatched"}
+']

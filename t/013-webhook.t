@@ -341,3 +341,18 @@ invalid interval "never" in "livekit_token_upstream_check"
 [200, 200, 200]
 --- response_body_like eval
 ['^\.\.\.\.$', '"upstream":\{"state":"unreachable","age":\d+\}', 'livekit_token_upstream_check\{state="unreachable"\} 1\n']
+
+
+
+=== TEST 18: a signed webhook whose exp is the largest int64 is valid (the leeway does not overflow the client's number)
+--- config
+    location = /webhook {
+        livekit_webhook on;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- request eval
+"POST /webhook\n$::Body"
+--- more_headers eval
+LiveKitToken::webhook_headers($::Body, exp_at => 9223372036854775807)
+--- error_code: 204
+--- response_body:

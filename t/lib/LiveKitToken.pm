@@ -142,7 +142,7 @@ sub claims {
 # webhook: Content-Type and an Authorization token (HS256, iss, nbf, exp,
 # sha256 = standard base64 of the body's SHA-256), as its notifier makes
 # them.  Options change one thing to forge: key, secret, exp/nbf offsets
-# (seconds from now), sha256, alg, bearer.
+# (seconds from now), exp_at (an absolute exp), sha256, alg, bearer.
 sub webhook_headers {
     my ($body, %opt) = @_;
 
@@ -155,6 +155,7 @@ sub webhook_headers {
         exp    => $now + ($opt{exp} // 300),
         sha256 => $opt{sha256} // encode_base64(sha256($body), ''),
     );
+    $claims{exp} = $opt{exp_at} if defined $opt{exp_at};
     delete $claims{exp} if $opt{no_exp};
 
     my $jwt = encode_jwt(payload => \%claims, key => $secret,
