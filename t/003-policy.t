@@ -302,3 +302,33 @@ Content-Type: application/json
 --- error_code: 403
 --- response_body_like
 ^\{"error":"attribute_pinned","message":"(?:[^"\\]|\\.)+"\}$
+
+
+
+=== TEST 16: $arg_room is not the room the module reads (any case, first, undecoded); livekit_token_room_pattern sees the module's reading
+--- config
+    location = /token {
+        livekit_token on;
+        livekit_token_room_pattern "consult-[0-9]+";
+        add_header X-Arg-Room $arg_room always;
+    }
+--- request eval
+[
+"GET /token?ROOM=admin&room=consult-1&participant=bob",
+"GET /token?room=consult%2D2&participant=bob",
+"GET /token?Room=consult-3&room=admin&participant=bob",
+]
+--- error_code eval
+[200, 200, 403]
+--- response_headers eval
+[
+"X-Arg-Room: admin",
+"X-Arg-Room: consult%2D2",
+"X-Arg-Room: consult-3",
+]
+--- response_body_like eval
+[
+'"room":"consult-1"',
+'"room":"consult-2"',
+'^\{"error":"room_not_allowed"',
+]
