@@ -153,6 +153,7 @@ typedef struct {
                                                   NGX_ABORT: stopping */
     ngx_uint_t                      calls;     /* GetParameters sent */
     ngx_uint_t                      fingerprint;
+    uint64_t                        creds_fingerprint;
     char                            error[NGX_HTTP_LIVEKIT_AWS_ERROR_MAX];
 } ngx_http_livekit_ssm_fetch_t;
 

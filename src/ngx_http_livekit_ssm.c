@@ -34,6 +34,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <curl/curl.h>
 
 #if (NGX_THREADS)
@@ -53,6 +54,7 @@
 
 typedef struct {
     ngx_uint_t                       fingerprint;
+    uint64_t                         creds_fingerprint;
     ngx_atomic_t                     generation;
     time_t                           next_fetch;
     time_t                           lease;
@@ -86,6 +88,7 @@ typedef struct {
 
     /* set by init_main_conf when livekit_ssm_path is set */
     ngx_uint_t                       fingerprint;
+    uint64_t                         creds_fingerprint;
     time_t                           lease;
     ngx_http_livekit_aws_conf_t     *aws;
     ngx_http_livekit_keyset_t       *keyset;
@@ -141,6 +144,8 @@ static ngx_int_t ngx_http_livekit_ssm_status(ngx_http_livekit_keyset_t *ks,
 #if (NGX_THREADS)
 static ngx_int_t ngx_http_livekit_ssm_aws(ngx_conf_t *cf,
     ngx_http_livekit_ssm_main_conf_t *mcf);
+static ngx_int_t ngx_http_livekit_ssm_creds_fingerprint(
+    ngx_http_livekit_aws_conf_t *ac, uint64_t *fp);
 static uint32_t ngx_http_livekit_ssm_fingerprint(
     ngx_http_livekit_aws_conf_t *ac);
 static ngx_int_t ngx_http_livekit_ssm_hmac(ngx_conf_t *cf,
@@ -684,6 +689,13 @@ ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
 
     mcf->fingerprint = ngx_http_livekit_ssm_fingerprint(mcf->aws);
 
+    if (ngx_http_livekit_ssm_creds_fingerprint(mcf->aws,
+                                               &mcf->creds_fingerprint)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     /* long enough for every attempt, its backoff, and the credential calls */
 
     mcf->lease = (time_t) mcf->attempts * (4 * mcf->timeout / 1000 + 21) + 10;
@@ -812,6 +824,76 @@ ngx_http_livekit_ssm_fingerprint(ngx_http_livekit_aws_conf_t *ac)
 }
 
 
+/*
+ * Where the credentials come from, as one number: every source's settings
+ * (keys included, hence SHA-256 rather than a CRC).  A reload that changes
+ * it drops the cached temporary credentials, so that a changed profile or
+ * role is used at once, not when the old credentials expire.
+ */
+
+static ngx_int_t
+ngx_http_livekit_ssm_creds_fingerprint(ngx_http_livekit_aws_conf_t *ac,
+    uint64_t *fp)
+{
+    u_char       md[EVP_MAX_MD_SIZE];
+    ngx_int_t    rc;
+    ngx_uint_t   i, n;
+    EVP_MD_CTX  *ctx;
+    char        *fields[] = {
+        ac->env_key_id, ac->env_secret, ac->env_token,
+        ac->web_token_file, ac->role_arn, ac->role_session_name,
+        ac->sts_endpoint, ac->profile, ac->profile_key_id,
+        ac->profile_secret, ac->profile_token, ac->profile_error,
+        ac->profile_files, ac->role_profile_arn, ac->role_source_profile,
+        ac->role_credential_source, ac->role_external_id, ac->role_session,
+        ac->container_uri, ac->container_token, ac->container_token_file,
+        ac->imds_endpoint
+    };
+    u_char       numbers[2] = { (u_char) ac->role_source,
+                                (u_char) (ac->imds_disabled ? 1 : 0) };
+
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? NGX_OK : NGX_ERROR;
+
+    /* "-" for a source not set, "+" and the text with its NUL otherwise */
+
+    n = sizeof(fields) / sizeof(fields[0]);
+
+    for (i = 0; rc == NGX_OK && i < n; i++) {
+        if ((fields[i] == NULL
+             && EVP_DigestUpdate(ctx, "-", 1) != 1)
+            || (fields[i] != NULL
+                && (EVP_DigestUpdate(ctx, "+", 1) != 1
+                    || EVP_DigestUpdate(ctx, fields[i],
+                                        ngx_strlen(fields[i]) + 1) != 1)))
+        {
+            rc = NGX_ERROR;
+        }
+    }
+
+    if (rc == NGX_OK
+        && (EVP_DigestUpdate(ctx, numbers, sizeof(numbers)) != 1
+            || EVP_DigestFinal_ex(ctx, md, NULL) != 1))
+    {
+        rc = NGX_ERROR;
+    }
+
+    EVP_MD_CTX_free(ctx);
+
+    if (rc == NGX_OK) {
+        ngx_memcpy(fp, md, sizeof(uint64_t));
+    }
+
+    OPENSSL_cleanse(md, sizeof(md));
+
+    return rc;
+}
+
+
 /* the key set; its HMAC is keyed by each worker when a set arrives */
 
 static ngx_int_t
@@ -912,6 +994,12 @@ ngx_http_livekit_ssm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
             (void) ngx_atomic_fetch_add(&sh->generation, 1);
         }
 
+        if (sh->creds_fingerprint != mcf->creds_fingerprint) {
+            /* another profile, role or source: its credentials, now */
+            OPENSSL_cleanse(&sh->creds, sizeof(ngx_http_livekit_aws_creds_t));
+            sh->creds_fingerprint = mcf->creds_fingerprint;
+        }
+
         /*
          * One fetch now.  An old worker's fetch in flight gives up (it is
          * stopping), so its lease is not waited for.
@@ -939,6 +1027,7 @@ ngx_http_livekit_ssm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     mcf->sh = sh;
 
     sh->fingerprint = mcf->fingerprint;
+    sh->creds_fingerprint = mcf->creds_fingerprint;
     sh->generation = 1;
 
     shpool->log_ctx = (u_char *) " in livekit_ssm zone";
@@ -1235,7 +1324,8 @@ ngx_http_livekit_ssm_start(ngx_http_livekit_ssm_main_conf_t *mcf)
     }
 
     if (sh->next_fetch > now || sh->lease > now
-        || sh->fingerprint != mcf->fingerprint)
+        || sh->fingerprint != mcf->fingerprint
+        || sh->creds_fingerprint != mcf->creds_fingerprint)
     {
         ngx_shmtx_unlock(&mcf->shpool->mutex);
         return;
@@ -1247,6 +1337,7 @@ ngx_http_livekit_ssm_start(ngx_http_livekit_ssm_main_conf_t *mcf)
     f = mcf->task->ctx;
     f->conf = mcf->aws;
     f->fingerprint = mcf->fingerprint;
+    f->creds_fingerprint = mcf->creds_fingerprint;
     ngx_memcpy(&f->creds, &sh->creds, sizeof(ngx_http_livekit_aws_creds_t));
 
     ngx_shmtx_unlock(&mcf->shpool->mutex);
@@ -1304,8 +1395,14 @@ ngx_http_livekit_ssm_done(ngx_event_t *ev)
         sh->lease = 0;
     }
 
-    if (sh->fingerprint != f->fingerprint || f->rc == NGX_ABORT) {
-        /* a reload changed what to fetch, or this worker is stopping */
+    if (sh->fingerprint != f->fingerprint
+        || sh->creds_fingerprint != f->creds_fingerprint
+        || f->rc == NGX_ABORT)
+    {
+        /*
+         * a reload changed what to fetch or the credentials to fetch it
+         * with, or this worker is stopping
+         */
         ngx_shmtx_unlock(&mcf->shpool->mutex);
         goto done;
     }

@@ -2,6 +2,8 @@
 credential_source's credentials; what nginx -t refuses."""
 
 import json
+import time
+from urllib.parse import unquote_to_bytes
 
 from conftest import REGION, policy, ssm_conf, verify
 
@@ -134,3 +136,55 @@ def test_credential_process_is_still_refused_with_a_clear_message(
     n.start()
     n.wait_log("credential_process are not supported")
     assert n.get()[0] == 503
+
+
+def test_a_reload_that_changes_the_role_drops_the_old_credentials(
+        site, proxy, nginx, moto, tmp_path):
+    """Issue #21 item 1: the cached temporary credentials belong to the
+    credential source; a reload that names another role assumes it at
+    once, and a reload that changes nothing keeps the cache."""
+    base = sts_only_keys(site, moto)
+    role_a = site.role(f"reload-a-{site.user}")
+    role_b = site.role(f"reload-b-{site.user}")
+    credentials = f"""[base]
+aws_access_key_id = {base['AccessKeyId']}
+aws_secret_access_key = {base['SecretAccessKey']}
+"""
+    env = files(tmp_path, proxy, f"""[profile app]
+role_arn = {role_a}
+source_profile = base
+""", credentials)
+    env["AWS_PROFILE"] = "app"
+    n = nginx(env, ssm_conf(site, refresh="1h"),
+              secret_values=(base["SecretAccessKey"],))
+    n.start()
+    n.wait_status(200)
+
+    def assumed():
+        return [c["body"] for c in proxy.calls if c["op"] == "AssumeRole"]
+
+    def reload_and_fetch():
+        fetched = proxy.count()
+        before = n.workers()
+        n.reload()
+        deadline = time.time() + 20
+        while time.time() < deadline and (set(n.workers()) & set(before)
+                                          or proxy.count() == fetched):
+            time.sleep(0.1)
+        assert proxy.count() > fetched, "a reload fetches once"
+
+    assert len(assumed()) == 1 and role_a.encode() in unquote_to_bytes(assumed()[0])
+
+    reload_and_fetch()
+    assert len(assumed()) == 1, "an unchanged source keeps its credentials"
+
+    (tmp_path / "config").write_text(f"""[profile app]
+role_arn = {role_b}
+source_profile = base
+""")
+    reload_and_fetch()
+    calls = assumed()
+    assert len(calls) == 2, "the new role must be assumed at the reload"
+    assert role_b.encode() in unquote_to_bytes(calls[1])
+    status, _, body = n.get()
+    assert status == 200 and verify(body["token"], site.secret)
