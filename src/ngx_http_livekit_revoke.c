@@ -59,7 +59,8 @@ typedef struct {
 
 /* the kinds by name, in the order of ngx_http_livekit_revoke_kind_e */
 const char  *ngx_http_livekit_revoke_kinds[] = {
-    "token", "identity", "participant", "room", "invitation", NULL
+    "token", "identity", "participant", "room", "invitation",
+    "used_invitation", NULL
 };
 
 
@@ -506,6 +507,83 @@ ngx_http_livekit_revoked(ngx_http_request_t *r, ngx_http_livekit_join_t *j)
 
 
 /*
+ * May an invitation mint a token?  NGX_OK: yes; NGX_DECLINED: it is
+ * revoked; NGX_BUSY: it is single-use ("expires" set) and was used.
+ * With "use", a single-use invitation is also recorded as used, until it
+ * expires, in the same locked step that found it unused, so that of many
+ * concurrent uses exactly one gets NGX_OK: then NGX_AGAIN when the zone
+ * has no room to record it.  Requires the zone (configuration checks).
+ */
+
+ngx_int_t
+ngx_http_livekit_invitation_state(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_uint_t use, time_t expires)
+{
+    time_t                           now;
+    ngx_int_t                        rc;
+    ngx_str_t                        none = ngx_null_string;
+    ngx_log_t                        log;
+    ngx_http_livekit_revoke_node_t  *n;
+    ngx_http_livekit_revoke_zone_t  *z;
+    ngx_http_livekit_revocation_t    rv;
+
+    z = ngx_http_livekit_revoke_zone(r);
+    if (z == NULL) {
+        return NGX_ERROR;
+    }
+
+    now = ngx_time();
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    n = ngx_http_livekit_revoke_find(z->sh, NGX_HTTP_LIVEKIT_REVOKE_INVITATION,
+                                     id, &none);
+    rc = (n && n->expires > now) ? NGX_DECLINED : NGX_OK;
+
+    if (rc == NGX_OK && expires) {
+        n = ngx_http_livekit_revoke_find(z->sh, NGX_HTTP_LIVEKIT_REVOKE_USED,
+                                         id, &none);
+        rc = (n && n->expires > now) ? NGX_BUSY : NGX_OK;
+    }
+
+    if (rc == NGX_OK && expires && use) {
+        ngx_memzero(&rv, sizeof(ngx_http_livekit_revocation_t));
+        rv.kind = NGX_HTTP_LIVEKIT_REVOKE_USED;
+        rv.a = *id;
+        rv.created = now;
+        rv.expires = expires;
+
+        ngx_http_livekit_revoke_expire(z);
+
+        if (ngx_http_livekit_revoke_insert(z, &rv) != NGX_OK) {
+            rc = NGX_AGAIN;
+
+        } else {
+            ngx_http_livekit_reply_log(r, &log);
+            (void) ngx_http_livekit_revoke_save(z, &log);
+        }
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return rc;
+}
+
+
+/* how long a revocation is kept: no token or invitation outlives it */
+
+time_t
+ngx_http_livekit_revoke_max_ttl(ngx_http_request_t *r)
+{
+    ngx_http_livekit_revoke_zone_t  *z;
+
+    z = ngx_http_livekit_revoke_zone(r);
+
+    return z ? z->ttl : 0;
+}
+
+
+/*
  * Adds (or renews) a revocation.  NGX_OK; NGX_DECLINED: the zone is full;
  * NGX_ERROR.  "saved" says whether the state file has it.
  */
@@ -866,6 +944,7 @@ ngx_http_livekit_revoke_node_read(ngx_http_livekit_revoke_node_t *n,
  * A revocation as JSON (the admin location's replies, the state file):
  *   {"token_id":..} {"identity":..} {"room":..,"identity":..}
  *   {"room":..[,"issued_before":T]} {"invitation":..}
+ *   {"used_invitation":..} (a single-use invitation used once already)
  * with "created" and "expires" once it is kept.  jansson copies the
  * strings, so a node may be read with the zone locked.
  */
@@ -901,8 +980,12 @@ ngx_http_livekit_revocation_json(ngx_http_livekit_revocation_t *rv)
             : json_pack("{s:s%}", "room", a, rv->a.len);
         break;
 
-    default: /* NGX_HTTP_LIVEKIT_REVOKE_INVITATION */
+    case NGX_HTTP_LIVEKIT_REVOKE_INVITATION:
         o = json_pack("{s:s%}", "invitation", a, rv->a.len);
+        break;
+
+    default: /* NGX_HTTP_LIVEKIT_REVOKE_USED */
+        o = json_pack("{s:s%}", "used_invitation", a, rv->a.len);
         break;
     }
 
@@ -931,7 +1014,7 @@ ngx_http_livekit_revocation_from_json(json_t *o,
     ngx_http_livekit_revocation_t *rv, const char **error)
 {
     json_t      *v;
-    ngx_str_t    token, identity, room, invitation;
+    ngx_str_t    token, identity, room, invitation, used;
     const char  *key;
 
     ngx_memzero(rv, sizeof(ngx_http_livekit_revocation_t));
@@ -946,13 +1029,15 @@ ngx_http_livekit_revocation_from_json(json_t *o,
             && ngx_strcmp(key, "identity") != 0
             && ngx_strcmp(key, "room") != 0
             && ngx_strcmp(key, "invitation") != 0
+            && ngx_strcmp(key, "used_invitation") != 0
             && ngx_strcmp(key, "issued_before") != 0
             && ngx_strcmp(key, "created") != 0
             && ngx_strcmp(key, "expires") != 0
             && ngx_strcmp(key, "remove") != 0)
         {
             *error = "unknown field: use token_id, identity, room (with "
-                     "identity or issued_before), invitation, remove";
+                     "identity or issued_before), invitation, "
+                     "used_invitation, remove";
             return NGX_DECLINED;
         }
     }
@@ -962,6 +1047,8 @@ ngx_http_livekit_revocation_from_json(json_t *o,
            != NGX_OK
         || ngx_http_livekit_revoke_text(o, "room", &room, error) != NGX_OK
         || ngx_http_livekit_revoke_text(o, "invitation", &invitation, error)
+           != NGX_OK
+        || ngx_http_livekit_revoke_text(o, "used_invitation", &used, error)
            != NGX_OK)
     {
         return NGX_DECLINED;
@@ -980,11 +1067,11 @@ ngx_http_livekit_revocation_from_json(json_t *o,
 
     rv->before = v ? (time_t) json_integer_value(v) : 0;
 
-    if ((token.len != 0) + (invitation.len != 0)
+    if ((token.len != 0) + (invitation.len != 0) + (used.len != 0)
         + (identity.len != 0 || room.len != 0) != 1)
     {
-        *error = "say one of: token_id, invitation, identity, room, "
-                 "room with identity";
+        *error = "say one of: token_id, invitation, used_invitation, "
+                 "identity, room, room with identity";
         return NGX_DECLINED;
     }
 
@@ -995,6 +1082,10 @@ ngx_http_livekit_revocation_from_json(json_t *o,
     } else if (invitation.len) {
         rv->kind = NGX_HTTP_LIVEKIT_REVOKE_INVITATION;
         rv->a = invitation;
+
+    } else if (used.len) {
+        rv->kind = NGX_HTTP_LIVEKIT_REVOKE_USED;
+        rv->a = used;
 
     } else if (room.len && identity.len) {
         rv->kind = NGX_HTTP_LIVEKIT_REVOKE_PARTICIPANT;
@@ -1056,8 +1147,8 @@ ngx_http_livekit_revoke_text(json_t *o, const char *name, ngx_str_t *s,
     if (!json_is_string(v) || json_string_length(v) == 0
         || json_string_length(v) > NGX_HTTP_LIVEKIT_MAX_NAME)
     {
-        *error = "token_id, identity, room and invitation are strings of "
-                 "1 to 256 bytes";
+        *error = "token_id, identity, room and invitation are strings "
+                 "of 1 to 256 bytes";
         return NGX_DECLINED;
     }
 

@@ -20,6 +20,9 @@
  *   _revoke.c   the revocation list in shared memory and its state file;
  *   _revoke_admin.c  the admin location that revokes, lists and forgets,
  *               and removes a participant from livekit-server;
+ *   _invite.c   invitations: their signed form, the roles, and /token
+ *               minting only within one (livekit_token_invitation);
+ *   _invite_admin.c  the admin location that creates invitations;
  *   _ssm.c      the SSM Parameter Store key source: its own module
  *               (ngx_http_livekit_ssm_module.so, with libcurl), which
  *               registers itself as a key source; _aws_*.c its AWS client;
@@ -133,6 +136,12 @@ typedef enum {
     NGX_HTTP_LIVEKIT_INVALID_REVOCATION,
     NGX_HTTP_LIVEKIT_REVOCATION_NOT_FOUND,
     NGX_HTTP_LIVEKIT_REVOCATIONS_FULL,
+    NGX_HTTP_LIVEKIT_INVITATION_MISSING,
+    NGX_HTTP_LIVEKIT_INVITATION_INVALID,
+    NGX_HTTP_LIVEKIT_INVITATION_EXPIRED,
+    NGX_HTTP_LIVEKIT_INVITATION_USED,
+    NGX_HTTP_LIVEKIT_INVITATION_REVOKED,
+    NGX_HTTP_LIVEKIT_INVALID_INVITATION_REQUEST,
     NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED,
     NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE,
     NGX_HTTP_LIVEKIT_KEYS_NOT_LOADED,
@@ -248,6 +257,8 @@ typedef enum {
     NGX_HTTP_LIVEKIT_REVOKE_PARTICIPANT,      /* a = room, b = identity */
     NGX_HTTP_LIVEKIT_REVOKE_ROOM,             /* a = room; "before" */
     NGX_HTTP_LIVEKIT_REVOKE_INVITATION,       /* a = invitation id */
+    NGX_HTTP_LIVEKIT_REVOKE_USED,             /* a = single-use invitation
+                                                 id, used once already */
     NGX_HTTP_LIVEKIT_REVOKE_NKINDS
 } ngx_http_livekit_revoke_kind_e;
 
@@ -279,6 +290,40 @@ typedef struct {
 } ngx_http_livekit_ctx_t;
 
 
+/* livekit_invitation_role: a name and the grants it gives */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_uint_t                  grants;
+} ngx_http_livekit_role_t;
+
+
+/* a role's grant JSON in one location (as the location's video[2]) */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   video[2];     /* head, tail */
+} ngx_http_livekit_role_grants_t;
+
+
+/* livekit_token_invitation */
+#define NGX_HTTP_LIVEKIT_INVITE_OFF       0
+#define NGX_HTTP_LIVEKIT_INVITE_REQUIRED  1
+
+
+/*
+ * An invitation, as signed (_invite.c): the strings are at most 256 bytes
+ * of text (the id at most 64), checked once the signature is good.
+ */
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   room;
+    ngx_str_t                   role;
+    ngx_str_t                   identity;     /* empty: generated */
+    ngx_str_t                   name;         /* empty: the client's */
+    time_t                      expires;
+    ngx_uint_t                  single_use;
+} ngx_http_livekit_invitation_t;
+
+
 typedef struct {
     ngx_array_t                 sources;      /* of key source pointers */
     ngx_array_t                 locations;    /* of loc conf pointers whose
@@ -289,6 +334,8 @@ typedef struct {
     ngx_shm_zone_t             *revocations;  /* livekit_revocation_zone */
     ngx_str_t                   revocation_state;   /* its file, or empty */
     time_t                      revocation_ttl;     /* max_ttl= */
+
+    ngx_array_t                *roles;        /* livekit_invitation_role */
 } ngx_http_livekit_token_main_conf_t;
 
 
@@ -337,8 +384,15 @@ typedef struct {
     ngx_flag_t                  revocation_admin;
     ngx_str_t                   revocation_remove;  /* URI, or empty */
 
-    ngx_str_t                   video_head;   /* precomputed grant JSON */
-    ngx_str_t                   video_tail;   /* and the claims after it */
+    ngx_uint_t                  invitation;   /* livekit_token_invitation */
+    ngx_flag_t                  invitation_ttl;     /* ttl=location */
+    ngx_array_t                *role_grants;  /* of ..._role_grants_t */
+    ngx_flag_t                  invitation_admin;
+    ngx_http_complex_value_t   *invitation_link;
+
+    ngx_str_t                   video[2];     /* precomputed grant JSON
+                                                 around the room, and the
+                                                 claims after it */
 
 #if (NGX_PCRE)
     ngx_regex_t                *room_pattern;
@@ -377,6 +431,14 @@ typedef struct {
     json_t                     *attributes;   /* object or NULL */
     json_t                     *room_config;  /* the client's, then what
                                                  is signed; NULL: none */
+    ngx_str_t                   invite;       /* the client's invitation */
+    ngx_str_t                   invitation;   /* its id: the "inv" claim */
+    time_t                      expires;      /* 0, or the latest exp */
+    time_t                      single_use;   /* 0, or until when a
+                                                 single-use invitation is
+                                                 remembered as used */
+    ngx_str_t                  *video;        /* the role's grant JSON,
+                                                 or NULL: the location's */
 } ngx_http_livekit_claims_t;
 
 
@@ -515,10 +577,39 @@ json_t *ngx_http_livekit_revoke_list(ngx_http_request_t *r);
 json_t *ngx_http_livekit_revocation_json(ngx_http_livekit_revocation_t *rv);
 ngx_int_t ngx_http_livekit_revocation_from_json(json_t *o,
     ngx_http_livekit_revocation_t *rv, const char **error);
+ngx_int_t ngx_http_livekit_invitation_state(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_uint_t use, time_t expires);
+time_t ngx_http_livekit_revoke_max_ttl(ngx_http_request_t *r);
 
 /* _revoke_admin.c */
 ngx_int_t ngx_http_livekit_revoke_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_livekit_revoke_add_variables(ngx_conf_t *cf);
+
+/* _invite.c */
+char *ngx_http_livekit_invitation_role(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_livekit_token_invitation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_livekit_invite_init(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+ngx_http_livekit_role_t *ngx_http_livekit_role_find(ngx_array_t *roles,
+    ngx_str_t *name);
+ngx_int_t ngx_http_livekit_invite_sign(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_livekit_key_t *key, ngx_http_livekit_invitation_t *inv,
+    ngx_str_t *out);
+ngx_int_t ngx_http_livekit_invite_parse(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_array_t *keysets, ngx_str_t *text,
+    ngx_http_livekit_invitation_t *inv, ngx_http_livekit_error_t *err);
+ngx_int_t ngx_http_livekit_invite_apply(ngx_http_request_t *r,
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    ngx_http_livekit_error_t *err);
+ngx_int_t ngx_http_livekit_invite_use(ngx_http_request_t *r,
+    ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err);
+
+/* _invite_admin.c */
+ngx_int_t ngx_http_livekit_invite_admin_init(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *lcf);
+ngx_int_t ngx_http_livekit_invite_admin_handler(ngx_http_request_t *r);
 
 /* _jwt.c */
 ngx_int_t ngx_http_livekit_jwt_init(ngx_conf_t *cf);
@@ -535,6 +626,10 @@ ngx_int_t ngx_http_livekit_jwt_decode(ngx_http_request_t *r,
     ngx_str_t *token, ngx_http_livekit_jwt_t *jwt);
 ngx_int_t ngx_http_livekit_jwt_check(ngx_http_request_t *r,
     ngx_http_livekit_key_t *key, ngx_http_livekit_jwt_t *jwt);
+u_char *ngx_http_livekit_random_id(ngx_log_t *log, u_char *p, size_t bytes);
+ngx_int_t ngx_http_livekit_hmac(ngx_log_t *log, ngx_http_livekit_key_t *key,
+    ngx_str_t *prefix, u_char *data, size_t len, u_char *sig,
+    size_t *siglen);
 
 
 #endif /* _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_ */

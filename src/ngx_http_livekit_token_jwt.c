@@ -69,8 +69,8 @@ ngx_http_livekit_jwt_init(ngx_conf_t *cf)
 
 /*
  * The grants around the room, fixed per location:
- * video_head is ,"video":{"roomJoin":true,"room":"
- * video_tail is ","canPublish":true,...},"sip":{...},"kind":"agent"
+ * video[0] is ,"video":{"roomJoin":true,"room":"
+ * video[1] is ","canPublish":true,...},"sip":{...},"kind":"agent"
  * with every grant of the grant table in its claim object.
  */
 
@@ -85,11 +85,11 @@ ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
     ngx_http_livekit_grant_t  *g;
 
     if (lcf->grants & NGX_HTTP_LIVEKIT_ROOM_JOIN) {
-        ngx_str_set(&lcf->video_head,
+        ngx_str_set(&lcf->video[0],
                     ",\"video\":{\"roomJoin\":true,\"room\":\"");
 
     } else {
-        ngx_str_set(&lcf->video_head, ",\"video\":{\"room\":\"");
+        ngx_str_set(&lcf->video[0], ",\"video\":{\"room\":\"");
     }
 
     len = sizeof("\"}") - 1 + sizeof(",\"canPublishSources\":[]") - 1
@@ -114,7 +114,7 @@ ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    lcf->video_tail.data = p;
+    lcf->video[1].data = p;
 
     *p++ = '"';
     p = ngx_http_livekit_jwt_video(p, lcf);
@@ -135,7 +135,7 @@ ngx_http_livekit_jwt_grant_init(ngx_conf_t *cf,
         *p++ = '"';
     }
 
-    lcf->video_tail.len = p - lcf->video_tail.data;
+    lcf->video[1].len = p - lcf->video[1].data;
 
     return NGX_OK;
 }
@@ -241,10 +241,11 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
 {
     u_char     *p;
     size_t      len, attr_len, config_len;
-    time_t      now;
-    ngx_str_t   iss;
+    time_t      now, exp;
+    ngx_str_t   iss, *video;
 
     iss = key->name;
+    video = c->video ? c->video : lcf->video;
 
     if (ngx_http_livekit_json_escape(r->pool, &iss) != NGX_OK
         || ngx_http_livekit_json_escape(r->pool, &c->identity) != NGX_OK
@@ -261,7 +262,8 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     len = sizeof("{\"iss\":\"\",\"sub\":\"\",\"nbf\":,\"exp\":}") - 1
           + sizeof(",\"jti\":\"\"") - 1 + NGX_HTTP_LIVEKIT_JTI_LEN
           + iss.len + c->identity.len + 2 * NGX_TIME_T_LEN
-          + lcf->video_head.len + c->room.len + lcf->video_tail.len;
+          + video[0].len + c->room.len + video[1].len
+          + sizeof(",\"inv\":\"\"") - 1 + c->invitation.len;
 
     if (c->name.len) {
         len += sizeof(",\"name\":\"\"") - 1 + c->name.len;
@@ -309,7 +311,19 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    p = ngx_sprintf(p, ",\"nbf\":%T,\"exp\":%T", now, now + lcf->ttl);
+    exp = now + lcf->ttl;
+
+    if (c->expires && c->expires < exp) {
+        exp = c->expires;
+    }
+
+    p = ngx_sprintf(p, ",\"nbf\":%T,\"exp\":%T", now, exp);
+
+    if (c->invitation.len) {
+        p = ngx_http_livekit_json_str(p, ",\"inv\":\"",
+                                      sizeof(",\"inv\":\"") - 1,
+                                      &c->invitation);
+    }
 
     if (c->name.len) {
         p = ngx_http_livekit_json_str(p, ",\"name\":\"",
@@ -328,9 +342,9 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
                                       c->attributes, attr_len);
     }
 
-    p = ngx_cpymem(p, lcf->video_head.data, lcf->video_head.len);
+    p = ngx_cpymem(p, video[0].data, video[0].len);
     p = ngx_cpymem(p, c->room.data, c->room.len);
-    p = ngx_cpymem(p, lcf->video_tail.data, lcf->video_tail.len);
+    p = ngx_cpymem(p, video[1].data, video[1].len);
 
     if (config_len) {
         p = ngx_http_livekit_json_obj(p, ",\"roomConfig\":",
@@ -359,28 +373,46 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
 static u_char *
 ngx_http_livekit_jwt_id(ngx_http_request_t *r, u_char *p)
 {
-    u_char     rnd[NGX_HTTP_LIVEKIT_JTI_BYTES];
-    ngx_str_t  src, dst;
     ngx_log_t  log;
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        ngx_http_livekit_reply_log(r, &log);
-        ngx_log_error(NGX_LOG_ALERT, &log, 0,
+    ngx_http_livekit_reply_log(r, &log);
+
+    p = ngx_cpymem(p, ",\"jti\":\"", sizeof(",\"jti\":\"") - 1);
+
+    p = ngx_http_livekit_random_id(&log, p, NGX_HTTP_LIVEKIT_JTI_BYTES);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    *p++ = '"';
+
+    return p;
+}
+
+
+/*
+ * "bytes" random bytes (at most 32) in base64url at "p": ids of tokens
+ * and invitations, and made-up identities.  Returns the end, or NULL.
+ */
+
+u_char *
+ngx_http_livekit_random_id(ngx_log_t *log, u_char *p, size_t bytes)
+{
+    u_char     rnd[32];
+    ngx_str_t  src, dst;
+
+    if (bytes > sizeof(rnd) || RAND_bytes(rnd, (int) bytes) != 1) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "livekit token: RAND_bytes() failed");
         return NULL;
     }
 
-    p = ngx_cpymem(p, ",\"jti\":\"", sizeof(",\"jti\":\"") - 1);
-
     src.data = rnd;
-    src.len = sizeof(rnd);
+    src.len = bytes;
     dst.data = p;
     ngx_encode_base64url(&dst, &src);
 
-    p += dst.len;
-    *p++ = '"';
-
-    return p;
+    return p + dst.len;
 }
 
 
@@ -494,7 +526,23 @@ static ngx_int_t
 ngx_http_livekit_jwt_mac(ngx_log_t *log, ngx_http_livekit_key_t *key,
     u_char *data, size_t len, u_char *sig, size_t *siglen)
 {
+    return ngx_http_livekit_hmac(log, key, NULL, data, len, sig, siglen);
+}
+
+
+/*
+ * The same over "prefix" and "data": another kind of signed text (an
+ * invitation) starts with a prefix of its own, so that no signature of
+ * one kind is ever a valid signature of another.
+ */
+
+ngx_int_t
+ngx_http_livekit_hmac(ngx_log_t *log, ngx_http_livekit_key_t *key,
+    ngx_str_t *prefix, u_char *data, size_t len, u_char *sig, size_t *siglen)
+{
     if (EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
+        || (prefix
+            && EVP_MAC_update(key->mac, prefix->data, prefix->len) != 1)
         || EVP_MAC_update(key->mac, data, len) != 1
         || EVP_MAC_final(key->mac, sig, siglen, EVP_MAX_MD_SIZE) != 1)
     {

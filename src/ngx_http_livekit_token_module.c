@@ -274,6 +274,34 @@ static ngx_command_t  ngx_http_livekit_token_commands[] = {
       offsetof(ngx_http_livekit_token_loc_conf_t, revocation_remove),
       NULL },
 
+    { ngx_string("livekit_invitation_role"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_livekit_invitation_role,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("livekit_token_invitation"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_livekit_token_invitation,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("livekit_invitation_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, invitation_admin),
+      NULL },
+
+    { ngx_string("livekit_invitation_link"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_livekit_token_loc_conf_t, invitation_link),
+      NULL },
+
     { ngx_string("livekit_token_cors_origins"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_livekit_cors_origins,
@@ -495,7 +523,15 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
 
-    rc = ngx_http_livekit_claims_finish(r, lcf, c, &err);
+    rc = NGX_OK;
+
+    if (lcf->invitation == NGX_HTTP_LIVEKIT_INVITE_REQUIRED) {
+        rc = ngx_http_livekit_invite_apply(r, lcf, c, &err);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_livekit_claims_finish(r, lcf, c, &err);
+    }
 
     if (rc == NGX_DECLINED) {
         return ngx_http_livekit_reply_error(r, &err);
@@ -549,6 +585,18 @@ ngx_http_livekit_token_issue(ngx_http_request_t *r,
                    "attributes");
 
         return ngx_http_livekit_reply_error(r, &err);
+    }
+
+    /* the last check: a single-use invitation is spent by this token */
+
+    rc = ngx_http_livekit_invite_use(r, c, &err);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_livekit_reply_error(r, &err);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_livekit_token_reply(r, key, c, &claims, &url);
@@ -724,6 +772,7 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
      *     conf->room_config_json = { 0, NULL };
      *     conf->cors_any = 0;
      *     conf->revocation_remove = { 0, NULL };
+     *     conf->role_grants = NULL;
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -752,6 +801,10 @@ ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf)
     conf->join = NGX_CONF_UNSET_UINT;
     conf->revocation_admin = NGX_CONF_UNSET;
     conf->probe_url = NGX_CONF_UNSET_PTR;
+    conf->invitation = NGX_CONF_UNSET_UINT;
+    conf->invitation_ttl = NGX_CONF_UNSET;
+    conf->invitation_admin = NGX_CONF_UNSET;
+    conf->invitation_link = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -844,16 +897,31 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     ngx_conf_merge_ptr_value(conf->probe_url, NULL, NULL);
 
+    if (conf->invitation == NGX_CONF_UNSET_UINT) {
+        conf->invitation = prev->invitation;
+        conf->invitation_ttl = prev->invitation_ttl;
+    }
+
+    ngx_conf_merge_uint_value(conf->invitation, NGX_CONF_UNSET_UINT,
+                              NGX_HTTP_LIVEKIT_INVITE_OFF);
+    ngx_conf_merge_value(conf->invitation_ttl, NGX_CONF_UNSET, 0);
+    ngx_conf_merge_value(conf->invitation_admin, prev->invitation_admin, 0);
+    ngx_conf_merge_ptr_value(conf->invitation_link, prev->invitation_link,
+                             NULL);
+
     if (!conf->webhook && !conf->status && !conf->enable && !conf->join
-        && !conf->revocation_admin)
+        && !conf->revocation_admin && !conf->invitation_admin)
     {
         return NGX_CONF_OK;
     }
 
-    if (conf->revocation_admin + conf->enable + conf->status > 1) {
+    if (conf->revocation_admin + conf->invitation_admin + conf->enable
+        + conf->status > 1)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"livekit_token\", \"livekit_token_status\" "
-                           "and \"livekit_revocation_admin\" each need a "
+                           "\"livekit_token\", \"livekit_token_status\", "
+                           "\"livekit_revocation_admin\" and "
+                           "\"livekit_invitation_admin\" each need a "
                            "location of their own");
         return NGX_CONF_ERROR;
     }
@@ -884,6 +952,10 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     if (conf->revocation_admin) {
         clcf->handler = ngx_http_livekit_revoke_admin_handler;
+    }
+
+    if (conf->invitation_admin) {
+        clcf->handler = ngx_http_livekit_invite_admin_handler;
     }
 
     return NGX_CONF_OK;
@@ -922,6 +994,14 @@ ngx_http_livekit_token_keysets(ngx_conf_t *cf)
 
         if (conf->revocation_admin) {
             if (ngx_http_livekit_token_admin(cf, tmcf, conf) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (conf->invitation_admin) {
+            if (ngx_http_livekit_invite_admin_init(cf, conf) != NGX_OK) {
                 return NGX_ERROR;
             }
 
@@ -1027,6 +1107,12 @@ ngx_http_livekit_token_signs(ngx_conf_t *cf,
     if (ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK
         || ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK
         || ngx_http_livekit_probe_add(cf, conf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (conf->invitation == NGX_HTTP_LIVEKIT_INVITE_REQUIRED
+        && ngx_http_livekit_invite_init(cf, conf) != NGX_OK)
     {
         return NGX_ERROR;
     }

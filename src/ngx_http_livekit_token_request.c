@@ -87,7 +87,7 @@ static ngx_int_t ngx_http_livekit_attributes_check(
 
 
 /*
- * GET /token?room=xyz&participant=Jane[&name=..][&metadata=..]
+ * GET /token?room=xyz&participant=Jane[&name=..][&metadata=..][&invite=..]
  *
  * One pass over the query, as URLSearchParams reads it: names match
  * exactly (case-sensitive), the first value of a name wins, "+" and
@@ -119,6 +119,15 @@ ngx_http_livekit_claims_from_args(ngx_http_request_t *r,
         }
 
         switch (eq - p) {
+
+        case 6:
+            if (ngx_strncmp(p, "invite", 6) != 0) {
+                continue;
+            }
+
+            value = &c->invite;
+            bit = 16;
+            break;
 
         case 4:
             if (ngx_strncmp(p, "room", 4) == 0) {
@@ -304,7 +313,8 @@ ngx_http_livekit_request_body(ngx_http_request_t *r, size_t max,
 /*
  * POST with LiveKit's token request: room_name, participant_identity,
  * participant_name, participant_metadata, participant_attributes,
- * room_config; every field optional, unknown fields ignored.
+ * room_config, and our "invite"; every field optional, unknown fields
+ * ignored.
  */
 
 ngx_int_t
@@ -371,6 +381,11 @@ ngx_http_livekit_json_fields(json_t *root, ngx_http_livekit_claims_t *c,
     {
         return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
                                      "participant_metadata must be a string");
+    }
+
+    if (ngx_http_livekit_json_str(root, "invite", &c->invite) != NGX_OK) {
+        return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_TYPE,
+                                     "invite must be a string");
     }
 
     v = json_object_get(root, "participant_attributes");

@@ -141,6 +141,13 @@ const ngx_http_livekit_code_t  ngx_http_livekit_codes[] = {
     [NGX_HTTP_LIVEKIT_REVOCATION_NOT_FOUND] =
         { 404, "revocation_not_found" },
     [NGX_HTTP_LIVEKIT_REVOCATIONS_FULL] = { 503, "revocations_full" },
+    [NGX_HTTP_LIVEKIT_INVITATION_MISSING] = { 403, "invitation_missing" },
+    [NGX_HTTP_LIVEKIT_INVITATION_INVALID] = { 403, "invitation_invalid" },
+    [NGX_HTTP_LIVEKIT_INVITATION_EXPIRED] = { 403, "invitation_expired" },
+    [NGX_HTTP_LIVEKIT_INVITATION_USED] = { 403, "invitation_used" },
+    [NGX_HTTP_LIVEKIT_INVITATION_REVOKED] = { 403, "invitation_revoked" },
+    [NGX_HTTP_LIVEKIT_INVALID_INVITATION_REQUEST] =
+        { 400, "invalid_invitation_request" },
     [NGX_HTTP_LIVEKIT_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed" },
     [NGX_HTTP_LIVEKIT_UNSUPPORTED_MEDIA_TYPE] =
         { 415, "unsupported_media_type" },

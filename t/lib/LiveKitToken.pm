@@ -12,14 +12,14 @@ use strict;
 use warnings;
 
 use Crypt::JWT qw(decode_jwt encode_jwt);
-use Digest::SHA qw(sha256);
+use Digest::SHA qw(sha256 hmac_sha256);
 use MIME::Base64 qw(encode_base64);
 use JSON::PP;
-use MIME::Base64 qw(decode_base64url);
+use MIME::Base64 qw(decode_base64url encode_base64url);
 use Exporter 'import';
 
 our @EXPORT = qw(claims keys_file known_secret webhook_headers join_token
-                 $DEV_SECRET $OTHER_SECRET);
+                 invitation invitation_check $DEV_SECRET $OTHER_SECRET);
 
 our $DEV_SECRET   = 'dev-secret-0123456789abcdefghijklmnopqrstuv';
 our $OTHER_SECRET = 'other-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA987';
@@ -197,6 +197,57 @@ sub join_token {
 
     return encode_jwt(payload => \%claims, key => $secret,
                       alg => $opt{alg} // 'HS256');
+}
+
+# invitation(%opt): an invitation as the front door signs it, made here
+# from the README's description alone: base64url(JSON) "." base64url of
+# HMAC-SHA256 over "livekit-invitation." and the encoded JSON.  Options:
+# key/secret, id, room, role, identity, name, exp (offset from now),
+# single_use, extra (more fields), payload (the exact JSON text), prefix
+# (another MAC prefix), sig (the signature's text).
+sub invitation {
+    my (%opt) = @_;
+
+    my $secret = $opt{secret} // $secrets{$opt{key} // 'devkey'};
+    my %p = (
+        v    => 1,
+        id   => $opt{id} // 'inv-1',
+        room => $opt{room} // 'consult-1',
+        role => $opt{role} // 'client',
+        exp  => time + ($opt{exp} // 3600),
+        %{ $opt{extra} // {} },
+    );
+    $p{identity} = $opt{identity} if defined $opt{identity};
+    $p{name} = $opt{name} if defined $opt{name};
+    $p{single_use} = JSON::PP::true if $opt{single_use};
+
+    for my $k (keys %p) {
+        delete $p{$k} unless defined $p{$k};
+    }
+
+    my $payload = encode_base64url($opt{payload} // $json->encode(\%p));
+    my $sig = $opt{sig}
+        // encode_base64url(hmac_sha256(($opt{prefix} // 'livekit-invitation.')
+                                        . $payload, $secret));
+
+    return "$payload.$sig";
+}
+
+# invitation_check($text): the fields of an invitation the front door
+# signed, once its signature verifies with devkey's secret; or "BAD ..."
+sub invitation_check {
+    my ($text, $secret) = @_;
+
+    my ($payload, $sig) = $text =~ /\A([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\z/
+        or return "BAD invitation is not two base64url parts";
+    my $want = encode_base64url(hmac_sha256('livekit-invitation.' . $payload,
+                                            $secret // $DEV_SECRET));
+    return "BAD invitation signature" unless $sig eq $want;
+
+    my $p = eval { $json->decode(decode_base64url($payload)) }
+        or return "BAD invitation payload is not JSON";
+
+    return $p;
 }
 
 # strings are shown as JSON so that escapes and non-ASCII are exact
