@@ -239,7 +239,7 @@ check "livekit-server's log does name the join that passed (so the absence above
 check "join log: one line per refusal with its code (token_bad_signature, token_expired, token_not_yet_valid, token_unknown_key, join_not_allowed, token_ambiguous)" \
     bash -c 'for c in token_bad_signature token_expired token_not_yet_valid token_unknown_key join_not_allowed token_ambiguous; do grep -q "result=$c status=40[13] " "$0" || exit 1; done' "$run/logs/livekit-joins.log"
 check "join log: the valid join named by identity and room, result=ok" \
-    grep -q 'join identity="edge-valid-[0-9a-f]*" room="e2e-[0-9a-f]*" key=devkey token_id=[A-Za-z0-9_-]\{16\} result=ok status=' "$run/logs/livekit-joins.log"
+    grep -q 'join identity="edge-valid-[0-9a-f]*" room="e2e-[0-9a-f]*" key=devkey token_id=[A-Za-z0-9_-]\{16\} inv=- result=ok status=' "$run/logs/livekit-joins.log"
 
 note "(i) revocation: a participant in a call revoked and removed; its reconnect refused"
 tally "revoke" "${client[@]}" revoke

@@ -76,6 +76,9 @@ static ngx_http_variable_t  ngx_http_livekit_join_vars[] = {
     { ngx_string("livekit_token_id"), NULL, ngx_http_livekit_join_variable,
       offsetof(ngx_http_livekit_join_t, token_id), 0, 0 },
 
+    { ngx_string("livekit_invitation"), NULL, ngx_http_livekit_join_variable,
+      offsetof(ngx_http_livekit_join_t, invitation), 0, 0 },
+
     { ngx_string("livekit_join"), NULL, ngx_http_livekit_join_result, 0, 0,
       0 },
 

@@ -208,7 +208,7 @@ sub { my ($c, $e) = $_[0] =~ /"created":(\d+),"expires":(\d+)/; $e - $c }
 [400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 405]
 --- response_body_like eval
 [qr/"invalid_json"/, qr/"invalid_revocation","message":"a revocation is a JSON object"/,
- qr/"message":"say one of: token_id, invitation, identity, room, room with identity"/,
+ qr/"message":"say one of: token_id, invitation, used_invitation, identity, room, room with identity"/,
  qr/"message":"unknown field/, qr/"message":"say one of/,
  qr/"message":"token_id, identity, room and invitation are strings of 1 to 256 bytes"/,
  qr/strings of 1 to 256 bytes/, qr/"message":"token_id, identity, room and invitation are UTF-8 text without control characters"/,

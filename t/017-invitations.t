@@ -620,3 +620,24 @@ my $enc = $i; $enc =~ s/\./%2E/; $enc =~ s/-/%2D/g;
 [200, 403, 200]
 --- response_body_like eval
 [qr/"participant":"jane"/, qr/invitation_invalid/, qr/"participant":"jane"/]
+
+
+
+=== TEST 31: $livekit_invitation is the invitation a joining token was minted from, for the join log
+--- http_config eval
+$main::HttpConfig . "    log_format  joins  '\$livekit_join inv=\$livekit_invitation id=\$livekit_identity';\n"
+--- config
+    location ~ ^/rtc {
+        access_log  logs/access.log  joins;
+        livekit_join_check  rtc;
+        proxy_pass  http://127.0.0.1:$server_port/livekit-server;
+    }
+    location = /livekit-server {
+        access_log  off;
+        return 200 "livekit-server\n";
+    }
+--- request eval
+"GET /rtc?access_token=" . LiveKitToken::join_token(sub => 'jane', extra => { inv => 'inv-77' })
+--- error_code: 200
+--- access_log
+ok inv=inv-77 id=jane
