@@ -14,6 +14,7 @@
 #
 # Harnesses: args (GET query), json (POST body), webhook (a webhook's token),
 # join (a join's query and Authorization), revoke (a revocation's JSON),
+# invite (an invitation a client brings, and the JSON inside a signed one),
 # keys (key file), aws_ssm
 # (GetParameters answer), aws_creds (container / IMDS credentials JSON),
 # aws_sts (STS XML), aws_ini (shared credentials / config files),
@@ -29,7 +30,7 @@ set -euo pipefail
 LOG_NAME=fuzz
 out=$repo/build/fuzz
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"args json webhook join revoke keys aws_ssm aws_creds aws_sts aws_ini aws_container aws_imds text"}
+targets=${FUZZ_TARGETS:-"args json webhook join revoke invite keys aws_ssm aws_creds aws_sts aws_ini aws_container aws_imds text"}
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$out"
 

@@ -43,6 +43,8 @@ static ngx_str_t  ngx_http_livekit_invite_prefix =
 
 
 static ngx_int_t ngx_http_livekit_invite_role_name(ngx_str_t *name);
+static ngx_int_t ngx_http_livekit_invite_canonical(ngx_str_t *sig,
+    ngx_str_t *text);
 static ngx_int_t ngx_http_livekit_invite_verify(ngx_log_t *log,
     ngx_array_t *keysets, u_char *payload, size_t len, ngx_str_t *sig);
 static ngx_int_t ngx_http_livekit_invite_fields(json_t *o,
@@ -402,7 +404,8 @@ ngx_http_livekit_invite_parse(ngx_pool_t *pool, ngx_log_t *log,
     }
 
     if (ngx_decode_base64url(&sig, &src) != NGX_OK
-        || sig.len != NGX_HTTP_LIVEKIT_HS256_LEN)
+        || sig.len != NGX_HTTP_LIVEKIT_HS256_LEN
+        || ngx_http_livekit_invite_canonical(&sig, &src) != NGX_OK)
     {
         goto invalid;
     }
@@ -454,6 +457,27 @@ invalid:
     return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVITATION_INVALID,
                "this is not an invitation of this server: open the link "
                "exactly as you received it");
+}
+
+
+/*
+ * The signature's text must be the one encoding of its bytes: no padding,
+ * no stray low bits in the last character, so that an invitation has one
+ * spelling only (fuzz/regressions/invite-padded-signature).
+ */
+
+static ngx_int_t
+ngx_http_livekit_invite_canonical(ngx_str_t *sig, ngx_str_t *text)
+{
+    u_char     buf[ngx_base64_encoded_length(NGX_HTTP_LIVEKIT_HS256_LEN)];
+    ngx_str_t  again;
+
+    again.data = buf;
+    ngx_encode_base64url(&again, sig);
+
+    return (again.len == text->len
+            && ngx_memcmp(again.data, text->data, text->len) == 0)
+           ? NGX_OK : NGX_DECLINED;
 }
 
 
