@@ -3,7 +3,7 @@
 // the front door by its public name.
 //
 //   node e2e/browser.mjs TEST...     TEST: demo endpoint twotabs form relay icetcp
-//                                          sdkagent sdkbare
+//                                          sdkagent sdkbare invite
 //
 // Environment:
 //   E2E_DOOR       https://meet.dissertation-editor.com[:port]
@@ -17,6 +17,8 @@
 //   E2E_LK_TCP_PORT, E2E_ICETCP_PORT   icetcp: livekit-server's ICE/TCP
 //                  port, and nginx's pass-through port that replaces it
 //   E2E_AGENT_NAME sdkagent: the agent to dispatch (default note-taker)
+//   E2E_INVITE_EDITOR, E2E_INVITE_CLIENT, E2E_INVITE_ROOM   invite: the two
+//                  links the invitation admin made, and their room
 //
 // Prints "ok - ..." / "not ok - ..." per check; exit status 1 on a failure.
 import { chromium } from 'playwright-core';
@@ -320,6 +322,55 @@ tests.twotabs = async () => {
       ok(r && r.ok, `twotabs: tab ${i + 1} of ${url} sees the other tab's camera (${r && r.why}; tile "${r && r.tile}")`);
     }
     await pages[0].screenshot({ path: join(out, 'twotabs.png') });
+  } finally {
+    await close();
+  }
+};
+
+// the claims of a token, read without checking (the server checks)
+const claimsOf = (t) => JSON.parse(Buffer.from(String(t).split('.')[1] || '', 'base64url').toString() || '{}');
+
+// (j) an editor and a client, each by the link the invitation admin made,
+// in two tabs: each page asks /token once with its invitation only, gets
+// its role's grants, joins and sees the other's camera
+tests.invite = async () => {
+  const links = { editor: env('E2E_INVITE_EDITOR', ''), client: env('E2E_INVITE_CLIENT', '') };
+  const iroom = env('E2E_INVITE_ROOM', '');
+  const { ctx, close } = await launch({});
+  try {
+    const pages = { editor: ctx.pages()[0] || (await ctx.newPage()), client: await ctx.newPage() };
+    const seen = { editor: [], client: [] };
+    for (const [who, page] of Object.entries(pages)) {
+      page.on('response', async (r) => {
+        const u = new URL(r.url());
+        if (u.pathname !== '/token') return;
+        const body = await r.json().catch(() => ({}));
+        seen[who].push({ status: r.status(), args: [...u.searchParams.keys()], claims: claimsOf(body.token), body });
+      });
+      await page.goto(links[who], { waitUntil: 'load', timeout: 30000 });
+    }
+    for (const [who, page] of Object.entries(pages)) {
+      const st = await waitFor(async () => {
+        const s = await page.locator('#status').getAttribute('data-status').catch(() => null);
+        return { ok: s === 'connected' || (s || '').startsWith('error'), s };
+      }, 30000);
+      ok(st && st.s === 'connected', `invite: the ${who}'s link joined (status: ${st && st.s})`);
+    }
+    const e = seen.editor[0] || {};
+    const c = seen.client[0] || {};
+    ok(seen.editor.length === 1 && seen.client.length === 1 && e.args.join() === 'invite' && c.args.join() === 'invite',
+       `invite: each page asked /token once, with ?invite= only (${seen.editor.length}, ${seen.client.length}; ${e.args} / ${c.args})`);
+    ok(e.status === 200 && e.claims.sub === 'dr-smith' && e.claims.name === 'Dr Smith' && e.claims.video?.room === iroom
+       && e.claims.video?.roomAdmin === true && typeof e.claims.inv === 'string',
+       `invite: the editor's token: ${e.status}, sub ${e.claims?.sub}, room ${e.claims?.video?.room}, roomAdmin ${e.claims?.video?.roomAdmin}, inv ${e.claims?.inv ? 'set' : 'none'}`);
+    ok(c.status === 200 && /^client-[\w-]{12}$/.test(c.claims.sub || '') && c.claims.name === 'Jane' && c.claims.video?.room === iroom
+       && !c.claims.video?.roomAdmin && c.claims.video?.canPublish === true,
+       `invite: the client's token: ${c.status}, sub ${c.claims?.sub}, name ${c.claims?.name}, room ${c.claims?.video?.room}, roomAdmin ${c.claims?.video?.roomAdmin ?? false}`);
+    for (const [who, other] of [['editor', 'Jane'], ['client', 'Dr Smith']]) {
+      const r = await waitFor(() => remoteVideoPlaying(pages[who], other), 30000, 1000);
+      ok(r && r.ok, `invite: the ${who} sees ${other}'s camera (${r && r.why}; tile "${r && r.tile}")`);
+    }
+    await pages.client.screenshot({ path: join(out, 'invite.png') });
   } finally {
     await close();
   }

@@ -6,7 +6,7 @@
 #
 #   e2e/run.sh              everything
 #   E2E_IDLE=0 e2e/run.sh   without the 65 s idle-WebSocket test
-#   E2E_BROWSER=0           without Chromium (c-f, h)
+#   E2E_BROWSER=0           without Chromium (c-f, h, j's browser part)
 #   E2E_AGENT=0             without the agent worker (g, h)
 #   E2E_AGENT_NS=0          the worker reaches the door by address, not by
 #                           name in a private mount namespace (as when not root)
@@ -360,6 +360,66 @@ if ((agent_ready)); then
     sleep 0.5
     check "access log: the agent worker's WebSocket upgrade on /agent, through the front door" \
         grep -q '"GET /agent HTTP/1.1" 101 ' "$run/logs/access.log"
+fi
+stop_nginx
+
+# ---- (j) invitation links: the example's #[invite] ------------------------------
+# /token mints only within a signed, expiring link the admin location made:
+# an editor and a client join by theirs in Chromium through the demo page;
+# the room name alone, a reused single-use link and a revoked invitation's
+# token are refused.
+note "(j) invitation links (#[invite])"
+FD_HTTPS_PORT=$HTTPS_PORT FD_URL=wss://$domain:$HTTPS_PORT fd_render "$run/nginx-invite.conf" certbot invite
+if start_nginx "$run/nginx-invite.conf"; then
+    ok "nginx runs the example with the [invite] lines on"
+    check "the rendered config has the example's directives with [certbot] [invite], no more, no fewer" \
+        fd_same_directives "$run/nginx-invite.conf" certbot invite
+    field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+    invite() { "${curlr[@]}" -X POST -H 'Content-Type: application/json' --data "$1" "$door/livekit/invite"; }
+    iroom=consult-$RANDOM
+    ed=$(invite "{\"room\":\"$iroom\",\"role\":\"editor\",\"identity\":\"dr-smith\",\"name\":\"Dr Smith\"}")
+    cl=$(invite "{\"room\":\"$iroom\",\"role\":\"client\",\"name\":\"Jane\",\"single_use\":true}")
+    ed_link=$(field link <<<"$ed"); ed_inv=$(field invitation <<<"$ed"); ed_id=$(field id <<<"$ed")
+    cl_link=$(field link <<<"$cl"); cl_inv=$(field invitation <<<"$cl"); cl_id=$(field id <<<"$cl")
+    # livekit_invitation_link as run.conf.in renders it: the door's address
+    page=https://127.0.0.1:$HTTPS_PORT/
+    check "the admin location made an editor's link and a client's single-use link to the front door's page ($page)" \
+        test "${ed_link%%\?*}" = "$page" -a "${cl_link%%\?*}" = "$page" -a -n "$ed_id" -a -n "$cl_id"
+    eve=$("${curlr[@]}" -w ' %{http_code}' "$door/token?room=$iroom&participant=eve")
+    check "the room name alone gets 403 invitation_missing (${eve##* })" \
+        grep -q '"error":"invitation_missing".* 403$' <<<"$eve"
+    check "the invitation admin answers this host only: another address gets 403" \
+        test "$("${curlr[@]}" -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -X POST "$door/livekit/invite" 2>/dev/null || true)" = 403
+    if [ "$browser" = 1 ]; then
+        tally "browser-invite" env "${browser_env[@]}" E2E_DOOR="$door" E2E_RESOLVE="MAP $domain 127.0.0.1" \
+            E2E_INVITE_ROOM="$iroom" E2E_INVITE_EDITOR="$ed_link" E2E_INVITE_CLIENT="$cl_link" \
+            node e2e/browser.mjs invite
+        again=$("${curlr[@]}" -w ' %{http_code}' "$door/token?invite=$cl_inv")
+        check "the client's single-use link, used by the browser, gets 403 invitation_used the second time (${again##* })" \
+            grep -q '"error":"invitation_used".* 403$' <<<"$again"
+    else
+        skip "(j) the editor and the client in Chromium (no browser)"
+    fi
+    # a single-use link opened by many at once (the example's workers share
+    # the zone): exactly one token
+    race=$(invite "{\"room\":\"$iroom\",\"role\":\"client\",\"single_use\":true}" | field invitation)
+    codes=$(for i in $(seq 12); do "${curlr[@]}" -o /dev/null -w '%{http_code}\n' "$door/token?invite=$race" & done; wait)
+    check "12 simultaneous uses of one single-use link: exactly one token ($(sort <<<"$codes" | uniq -c | tr -s ' \n' ' '))" \
+        test "$(grep -c '^200$' <<<"$codes")" = 1
+    sleep 3   # limit_req's bucket
+    etok=$("${curlr[@]}" "$door/token?invite=$ed_inv" | field token)
+    check "a token minted from the editor's invitation is let through by the join check" \
+        test "$("${curlr[@]}" -o /dev/null -w '%{http_code}' "$door/rtc/validate?access_token=$etok")" = 200
+    "${curlr[@]}" -o /dev/null -X POST -H 'Content-Type: application/json' \
+        --data "{\"invitation\":\"$ed_id\"}" "$door/livekit/revoke"
+    check "after revoking the editor's invitation, its token cannot reconnect (403 token_revoked)" \
+        grep -q '"error":"token_revoked"' <<<"$("${curlr[@]}" "$door/rtc/validate?access_token=$etok")"
+    check "and the editor's link mints no more tokens (403 invitation_revoked)" \
+        grep -q '"error":"invitation_revoked"' <<<"$("${curlr[@]}" "$door/token?invite=$ed_inv")"
+    check "join log: the editor's join by invitation, named by its id (inv=$ed_id result=ok)" \
+        grep -q "identity=\"dr-smith\" room=\"$iroom\" key=devkey token_id=[A-Za-z0-9_-]\{16\} inv=$ed_id result=ok" "$run/logs/livekit-joins.log"
+else
+    notok "nginx with the [invite] lines on"
 fi
 stop_nginx
 sni_ok=1

@@ -1,6 +1,9 @@
 // The demo page: what the product does, from the nginx front door.
 //
 //   /?room=R&name=N          join R as N (token: GET /token, same origin)
+//   /?invite=I               join by an invitation link: GET /token?invite=I
+//                            (the room, identity, name and role are the
+//                            invitation's; livekit_token_invitation)
 //   /?room=R                 a form, name filled with a guest name
 //   &via=endpoint            get the token with livekit-client's
 //                            TokenSource.endpoint('/token') (POST contract)
@@ -33,6 +36,16 @@ async function tokenByGet(room, identity, name) {
   return { serverUrl: body.url, token: body.token };
 }
 
+// the invitation decides the room and who we are; only the link is sent
+async function tokenByInvite(invite) {
+  const res = await fetch(`/token?${new URLSearchParams({ invite })}`, { cache: 'no-store' });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    throw new Error(`GET /token: ${res.status} ${body.error || ''} ${body.message || ''}`);
+  }
+  return { serverUrl: body.url, token: body.token, room: body.room, identity: body.participant };
+}
+
 async function tokenByEndpoint(room, identity, name) {
   const source = TokenSource.endpoint('/token');
   const r = await source.fetch({ roomName: room, participantIdentity: identity, participantName: name });
@@ -63,10 +76,16 @@ function JoinForm({ onJoin }) {
 }
 
 function App() {
+  const invite = params.get('invite');
   const [join, setJoin] = useState(
-    params.get('room') && params.get('name') ? { room: params.get('room'), name: params.get('name') } : null,
+    invite
+      ? { invite, room: 'invitation', name: '' }
+      : params.get('room') && params.get('name')
+        ? { room: params.get('room'), name: params.get('name') }
+        : null,
   );
   const [creds, setCreds] = useState(null);
+  const [shown, setShown] = useState(null);
   const [status, setStatus] = useState('idle');
   const via = params.get('via') === 'endpoint' ? 'endpoint' : 'get';
   const relay = params.get('relay') === '1';
@@ -83,10 +102,14 @@ function App() {
     if (!join) return;
     let cancelled = false;
     const identity = `${join.name}-${randomSuffix()}`;
-    setStatus(`fetching token (${via})`);
-    (via === 'endpoint' ? tokenByEndpoint : tokenByGet)(join.room, identity, join.name)
+    setStatus(join.invite ? 'fetching token (invitation)' : `fetching token (${via})`);
+    (join.invite
+      ? tokenByInvite(join.invite)
+      : (via === 'endpoint' ? tokenByEndpoint : tokenByGet)(join.room, identity, join.name)
+    )
       .then((c) => {
         if (!cancelled) {
+          if (c.room) setShown({ room: c.room, name: c.identity });
           setCreds(c);
           setStatus('connecting');
         }
@@ -101,7 +124,7 @@ function App() {
   return (
     <div className="page">
       <div className="status" id="status" data-status={status}>
-        {join.room} · {join.name} · {status}
+        {(shown || join).room} · {(shown || join).name} · {status}
         {relay ? ' · relay only' : ''}
       </div>
       {creds && (
