@@ -385,7 +385,7 @@ if start_nginx "$run/nginx-invite.conf"; then
     page=https://127.0.0.1:$HTTPS_PORT/
     check "the admin location made an editor's link and a client's single-use link to the front door's page ($page)" \
         test "${ed_link%%\?*}" = "$page" -a "${cl_link%%\?*}" = "$page" -a -n "$ed_id" -a -n "$cl_id"
-    eve=$("${curlr[@]}" -w ' %{http_code}' "$door/token?room=$iroom&participant=eve")
+    eve=$("${curlr[@]}" -w ' %{http_code}' "$door/token?room=$iroom&participant=eve" | tr -d '\n')
     check "the room name alone gets 403 invitation_missing (${eve##* })" \
         grep -q '"error":"invitation_missing".* 403$' <<<"$eve"
     check "the invitation admin answers this host only: another address gets 403" \
@@ -394,7 +394,7 @@ if start_nginx "$run/nginx-invite.conf"; then
         tally "browser-invite" env "${browser_env[@]}" E2E_DOOR="$door" E2E_RESOLVE="MAP $domain 127.0.0.1" \
             E2E_INVITE_ROOM="$iroom" E2E_INVITE_EDITOR="$ed_link" E2E_INVITE_CLIENT="$cl_link" \
             node e2e/browser.mjs invite
-        again=$("${curlr[@]}" -w ' %{http_code}' "$door/token?invite=$cl_inv")
+        again=$("${curlr[@]}" -w ' %{http_code}' "$door/token?invite=$cl_inv" | tr -d '\n')
         check "the client's single-use link, used by the browser, gets 403 invitation_used the second time (${again##* })" \
             grep -q '"error":"invitation_used".* 403$' <<<"$again"
     else

@@ -93,14 +93,6 @@ sub stray_bits {
     return substr($s, 0, -1) . substr($abc, $i ^ 1, 1);
 }
 
-# the "exp" of a token reply, less now: how long the token lives from now
-sub ttl_left {
-    my ($body) = @_;
-    my ($tok) = $body =~ /"(?:participant_)?token":"([^"]+)"/ or return "BAD $body";
-    my $c = Crypt::JWT::decode_jwt(token => $tok, key => $LiveKitToken::DEV_SECRET);
-    return $c->{exp} - time;
-}
-
 run_tests();
 
 __DATA__
@@ -160,14 +152,20 @@ sub { my $c = LiveKitToken::claims($_[0]); CORE::join '', grep { /^(name|inv|BAD
 
 === TEST 4: a token lives no longer than its invitation, unless the location says ttl=location
 --- request eval
-my $i = main::inv(exp => 600);
+$main::exp4 = time + 600;
+my $i = main::inv(exp_at => $main::exp4);
 ["GET /token?invite=$i", "GET /token-long?invite=$i"]
 --- error_code eval
 [200, 200]
 --- response_body_filters eval
-sub { my $l = main::ttl_left($_[0]); $l =~ /BAD/ ? $l : $l > 570 && $l <= 600 ? "600\n" : $l > 7190 && $l <= 7200 ? "7200\n" : "$l\n" }
+sub {
+    my ($tok) = $_[0] =~ /"token":"([^"]+)"/ or return "BAD $_[0]";
+    my $c = Crypt::JWT::decode_jwt(token => $tok, key => $LiveKitToken::DEV_SECRET);
+    return "exp is the invitation's\n" if $c->{exp} == $main::exp4;
+    return "ttl " . ($c->{exp} - $c->{nbf}) . "\n";
+}
 --- response_body eval
-["600\n", "7200\n"]
+["exp is the invitation's\n", "ttl 7200\n"]
 
 
 
@@ -345,12 +343,13 @@ my $once = main::inv(id => 'inv-policy', single_use => 1, identity => 'jane');
 
 === TEST 14: a used invitation is in the state file at once and in the admin's list, until the invitation expires
 --- request eval
-my $once = main::inv(id => 'inv-state', single_use => 1, exp => 1800);
+$main::exp14 = time + 1800;
+my $once = main::inv(id => 'inv-state', single_use => 1, exp_at => $main::exp14);
 ["GET /token?invite=$once", "GET /state", "GET /revoke"]
 --- error_code eval
 [200, 200, 200]
 --- response_body_filters eval
-sub { my ($c, $e) = $_[0] =~ /^\[\{"used_invitation":"inv-state","created":(\d+),"expires":(\d+)\}\]$/ or return $_[0]; $e - $c <= 1800 && $e - $c > 1770 ? "kept until the invitation expires\n" : $_[0] }
+sub { my ($c, $e) = $_[0] =~ /^\[\{"used_invitation":"inv-state","created":(\d+),"expires":(\d+)\}\]$/ or return $_[0]; $e == $main::exp14 && $c <= time ? "kept until the invitation expires\n" : $_[0] }
 --- response_body_like eval
 [qr/"participant":"client-/, qr/^kept until the invitation expires$/,
  qr/^\{"revocations":\[\{"used_invitation":"inv-state","created":\d+,"expires":\d+\}\],"max_ttl":604800\}$/]

@@ -202,7 +202,8 @@ sub join_token {
 # invitation(%opt): an invitation as the front door signs it, made here
 # from the README's description alone: base64url(JSON) "." base64url of
 # HMAC-SHA256 over "livekit-invitation." and the encoded JSON.  Options:
-# key/secret, id, room, role, identity, name, exp (offset from now),
+# key/secret, id, room, role, identity, name, exp (offset from now) or
+# exp_at (a time),
 # single_use, extra (more fields), payload (the exact JSON text), prefix
 # (another MAC prefix), sig (the signature's text).
 sub invitation {
@@ -214,7 +215,7 @@ sub invitation {
         id   => $opt{id} // 'inv-1',
         room => $opt{room} // 'consult-1',
         role => $opt{role} // 'client',
-        exp  => time + ($opt{exp} // 3600),
+        exp  => $opt{exp_at} // time + ($opt{exp} // 3600),
         %{ $opt{extra} // {} },
     );
     $p{identity} = $opt{identity} if defined $opt{identity};
