@@ -218,6 +218,28 @@ invalid:
 }
 
 
+/* what invitations need in http {}: the zone and a role */
+
+ngx_int_t
+ngx_http_livekit_invite_conf(ngx_conf_t *cf, const char *directive)
+{
+    ngx_http_livekit_token_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
+
+    if (tmcf->revocations && tmcf->roles) {
+        return NGX_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%s\" needs \"livekit_revocation_zone\" and at "
+                       "least one \"livekit_invitation_role\" in http {}",
+                       directive);
+    return NGX_ERROR;
+}
+
+
 /*
  * Postconfiguration, for a token location that requires invitations:
  * the revocation zone (revoked and used invitations), every key an
@@ -234,16 +256,14 @@ ngx_http_livekit_invite_init(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t    tmp;
     ngx_http_livekit_token_main_conf_t  *tmcf;
 
-    tmcf = ngx_http_conf_get_module_main_conf(cf,
-                                              ngx_http_livekit_token_module);
-
-    if (tmcf->revocations == NULL || tmcf->roles == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"livekit_token_invitation required\" needs "
-                           "\"livekit_revocation_zone\" and at least one "
-                           "\"livekit_invitation_role\" in http {}");
+    if (ngx_http_livekit_invite_conf(cf, "livekit_token_invitation required")
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_livekit_token_module);
 
     if (lcf->room || lcf->identity) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -54,36 +54,17 @@ ngx_int_t
 ngx_http_livekit_invite_admin_init(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf)
 {
-    ngx_int_t                            rc;
-    ngx_http_compile_complex_value_t     ccv;
-    ngx_http_livekit_token_main_conf_t  *tmcf;
+    ngx_http_compile_complex_value_t  ccv;
 
-    tmcf = ngx_http_conf_get_module_main_conf(cf,
-                                              ngx_http_livekit_token_module);
-
-    if (tmcf->revocations == NULL || tmcf->roles == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"livekit_invitation_admin\" needs "
-                           "\"livekit_revocation_zone\" and at least one "
-                           "\"livekit_invitation_role\" in http {}");
+    if (ngx_http_livekit_invite_conf(cf, "livekit_invitation_admin")
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    rc = ngx_http_livekit_keyset_source(cf, lcf);
-
-    if (rc == NGX_DECLINED) {
-        if (lcf->secrets == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"livekit_invitation_admin\" needs a key "
-                               "to sign with (livekit_keys_file or SSM)");
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_livekit_keyset_resolve(cf, lcf) != NGX_CONF_OK) {
-            return NGX_ERROR;
-        }
-
-    } else if (rc != NGX_OK) {
+    if (ngx_http_livekit_keyset_resolve(cf, lcf, "livekit_invitation_admin")
+        != NGX_CONF_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -502,7 +502,7 @@ ngx_int_t ngx_http_livekit_header_out(ngx_http_request_t *r,
 char *ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
-    ngx_http_livekit_token_loc_conf_t *lcf);
+    ngx_http_livekit_token_loc_conf_t *lcf, const char *directive);
 char *ngx_http_livekit_keyset_all(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf, const char *directive,
     ngx_array_t **keysets);
@@ -590,6 +590,7 @@ char *ngx_http_livekit_invitation_role(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_livekit_token_invitation(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_livekit_invite_conf(ngx_conf_t *cf, const char *directive);
 ngx_int_t ngx_http_livekit_invite_init(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
 ngx_http_livekit_role_t *ngx_http_livekit_role_find(ngx_array_t *roles,

@@ -280,14 +280,15 @@ ngx_http_livekit_keyset_none(ngx_conf_t *cf, const char *directive)
 
 
 /*
- * Called in postconfiguration for each location with "livekit_token on":
- * picks the signing key and returns its key set, shared by every location
- * that signs with the same key from the same file.
+ * Called in postconfiguration for each location that signs ("directive":
+ * livekit_token, or an admin location): picks the signing key and returns
+ * its key set, shared by every location that signs with the same key from
+ * the same file.
  */
 
 char *
 ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
-    ngx_http_livekit_token_loc_conf_t *lcf)
+    ngx_http_livekit_token_loc_conf_t *lcf, const char *directive)
 {
     ngx_int_t                   rc;
     ngx_uint_t                  i;
@@ -304,7 +305,7 @@ ngx_http_livekit_keyset_resolve(ngx_conf_t *cf,
     }
 
     if (lcf->secrets == NULL) {
-        ngx_http_livekit_keyset_none(cf, "livekit_token");
+        ngx_http_livekit_keyset_none(cf, directive);
         return NGX_CONF_ERROR;
     }
 

@@ -1016,7 +1016,8 @@ ngx_http_livekit_token_keysets(ngx_conf_t *cf)
 
             if (rc == NGX_ERROR
                 || (rc == NGX_DECLINED && conf->secrets
-                    && ngx_http_livekit_keyset_resolve(cf, conf)
+                    && ngx_http_livekit_keyset_resolve(cf, conf,
+                                                       "livekit_token_status")
                        != NGX_CONF_OK)
                 || ngx_http_livekit_probe_add(cf, conf) != NGX_OK)
             {
@@ -1045,8 +1046,6 @@ ngx_http_livekit_token_admin(ngx_conf_t *cf,
     ngx_http_livekit_token_main_conf_t *tmcf,
     ngx_http_livekit_token_loc_conf_t *conf)
 {
-    ngx_int_t  rc;
-
     if (tmcf->revocations == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"livekit_revocation_admin\" needs "
@@ -1058,24 +1057,9 @@ ngx_http_livekit_token_admin(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    rc = ngx_http_livekit_keyset_source(cf, conf);
-
-    if (rc == NGX_DECLINED) {
-        if (conf->secrets == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"livekit_revocation_remove\" needs a key "
-                               "to sign with (livekit_keys_file or SSM)");
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK) {
-            return NGX_ERROR;
-        }
-
-        rc = NGX_OK;
-    }
-
-    return rc;
+    return (ngx_http_livekit_keyset_resolve(cf, conf,
+                                            "livekit_revocation_remove")
+            == NGX_CONF_OK) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -1104,7 +1088,8 @@ ngx_http_livekit_token_signs(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (ngx_http_livekit_keyset_resolve(cf, conf) != NGX_CONF_OK
+    if (ngx_http_livekit_keyset_resolve(cf, conf, "livekit_token")
+        != NGX_CONF_OK
         || ngx_http_livekit_jwt_grant_init(cf, conf) != NGX_OK
         || ngx_http_livekit_probe_add(cf, conf) != NGX_OK)
     {
