@@ -4,8 +4,9 @@
  *
  * Owns: one request's lifecycle (a fresh libcurl easy handle, bounded
  * answer, stop when nginx stops, answer wiped), reading token files,
- * form encoding, the XML and time formats of AWS answers, and the error
- * and credential-source texts, escaped as outside text.
+ * form encoding, the XML and time formats of AWS answers, the error code
+ * of an AWS answer and whether it is retried (AWS standard mode), and
+ * the error and credential-source texts, escaped as outside text.
  * Blocks freely, allocates nothing from nginx pools, logs nothing.
  */
 
@@ -13,6 +14,7 @@
 #include "ngx_http_livekit_text.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 
@@ -508,4 +510,111 @@ ngx_http_livekit_aws_vtext(char *dst, size_t size, const char *fmt,
 
     (void) ngx_http_livekit_text_escape((u_char *) dst, size, raw, p - raw,
                                         0);
+}
+
+
+/* AWS standard retry mode: throttling, transient errors and 5xx */
+
+ngx_int_t
+ngx_http_livekit_aws_retryable(long status, const char *code)
+{
+    const char  **c;
+
+    static const char  *codes[] = {
+        "Throttling", "ThrottlingException", "ThrottledException",
+        "RequestThrottledException", "TooManyRequestsException",
+        "ProvisionedThroughputExceededException", "TransactionInProgress",
+        "RequestLimitExceeded", "BandwidthLimitExceeded",
+        "LimitExceededException", "RequestThrottled", "SlowDown",
+        "PriorRequestNotComplete", "EC2ThrottledException",
+        "RequestTimeout", "RequestTimeoutException", "InternalError",
+        "InternalFailure", "InternalServerError", "ServiceUnavailable",
+        NULL
+    };
+
+    if (status == 500 || status == 502 || status == 503 || status == 504
+        || status == 429)
+    {
+        return 1;
+    }
+
+    for (c = codes; *c; c++) {
+        if (ngx_strcmp(code, *c) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The error code of an AWS answer: JSON "__type" (the part after "#"),
+ * "code", the x-amzn-ErrorType header is not kept; XML <Code>; else
+ * "HTTP <status>".  The message, cut short, printable ASCII only.
+ */
+
+void
+ngx_http_livekit_aws_error_code(ngx_http_livekit_aws_http_t *h, char *code,
+    size_t code_size, char *msg, size_t msg_size)
+{
+    char        *p;
+    json_t      *root;
+    size_t       n;
+    const char  *c, *m;
+
+    ngx_snprintf((u_char *) code, code_size - 1, "HTTP %l%Z", h->status);
+    msg[0] = '\0';
+
+    root = json_loadb((char *) h->resp, h->resp_len, 0, NULL);
+
+    if (json_is_object(root)) {
+        c = json_string_value(json_object_get(root, "__type"));
+        if (c == NULL) {
+            c = json_string_value(json_object_get(root, "code"));
+        }
+
+        m = json_string_value(json_object_get(root, "message"));
+        if (m == NULL) {
+            m = json_string_value(json_object_get(root, "Message"));
+        }
+
+        if (c) {
+            p = strrchr(c, '#');
+            c = p ? p + 1 : c;
+            n = strcspn(c, ":");
+            (void) ngx_http_livekit_aws_copy(code, code_size, c,
+                                             ngx_min(n, code_size - 1));
+        }
+
+        if (m) {
+            (void) ngx_http_livekit_aws_copy(msg, msg_size, m,
+                                             ngx_min(ngx_strlen(m),
+                                                     msg_size - 1));
+        }
+
+    } else {
+        (void) ngx_http_livekit_aws_xml(h->resp, h->resp_len, "Code", code,
+                                        code_size);
+        (void) ngx_http_livekit_aws_xml(h->resp, h->resp_len, "Message", msg,
+                                        msg_size);
+    }
+
+    json_decref(root);
+
+    for (p = msg; *p; p++) {
+        if (*p < ' ' || *p > '~') {
+            *p = '?';
+        }
+    }
+
+    for (p = code; *p; p++) {
+        if (*p < ' ' || *p > '~') {
+            *p = '?';
+        }
+    }
+
+    if (ngx_strlen(msg) > NGX_HTTP_LIVEKIT_AWS_MESSAGE_MAX) {
+        msg[NGX_HTTP_LIVEKIT_AWS_MESSAGE_MAX] = '\0';
+    }
 }

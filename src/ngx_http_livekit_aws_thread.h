@@ -52,12 +52,10 @@ ngx_int_t ngx_http_livekit_aws_credentials(ngx_http_livekit_aws_conf_t *ac,
 ngx_int_t ngx_http_livekit_aws_imds_region(ngx_http_livekit_aws_conf_t *ac,
     char *error, char *region, size_t size);
 
-/* _aws_ssm.c */
+/* _aws_http.c */
 ngx_int_t ngx_http_livekit_aws_retryable(long status, const char *code);
 void ngx_http_livekit_aws_error_code(ngx_http_livekit_aws_http_t *h,
     char *code, size_t code_size, char *msg, size_t msg_size);
-
-/* _aws_http.c */
 ngx_http_livekit_aws_http_t *ngx_http_livekit_aws_http_create(
     ngx_http_livekit_aws_conf_t *ac, const char *method, const char *url,
     long timeout);

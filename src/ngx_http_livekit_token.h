@@ -12,7 +12,8 @@
  *   _cors.c     cross-origin requests (livekit_token_cors_origins);
  *   _reply.c    JSON replies and errors, response headers;
  *   _jwt.c      claims and the HS256 signature;
- *   _status.c   counters in shared memory and livekit_token_status;
+ *   _stats.c    counters in shared memory;
+ *   _status.c   livekit_token_status, which shows them;
  *   _webhook.c  LiveKit webhooks verified before they are passed on;
  *   _probe.c    does livekit-server accept our key (key-drift probe);
  *   _join.c     join tokens verified at the edge (livekit_join_check) and
@@ -26,7 +27,8 @@
  *   _ssm.c      the SSM Parameter Store key source: its own module
  *               (ngx_http_livekit_ssm_module.so, with libcurl), which
  *               registers itself as a key source; _aws_*.c its AWS client;
- *   _text.c     outside text made safe for logs, JSON and labels.
+ *   _text.c     outside text made safe for logs, JSON and labels, and
+ *               what text a client may send at all.
  */
 
 #ifndef _NGX_HTTP_LIVEKIT_TOKEN_H_INCLUDED_
@@ -532,6 +534,7 @@ ngx_int_t ngx_http_livekit_claims_finish(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
     ngx_http_livekit_error_t *err);
 
+/* _text.c: what text a client may send */
 ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
     ngx_http_livekit_error_t *err);
 
@@ -539,6 +542,18 @@ ngx_int_t ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
 /* _status.c */
 char *ngx_http_livekit_token_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* _stats.c: the counters in shared memory */
+typedef struct {
+    ngx_atomic_t   issued_get;
+    ngx_atomic_t   issued_post;
+    ngx_atomic_t   webhooks;
+    ngx_atomic_t   joins;
+    ngx_atomic_t   errors[NGX_HTTP_LIVEKIT_NCODES];
+} ngx_http_livekit_stats_t;
+
+ngx_int_t ngx_http_livekit_stats_zone(ngx_conf_t *cf);
+ngx_http_livekit_stats_t *ngx_http_livekit_stats_get(void);
 void ngx_http_livekit_stats_issued(ngx_uint_t post);
 void ngx_http_livekit_stats_error(ngx_http_livekit_code_e code);
 void ngx_http_livekit_stats_webhook(void);

@@ -16,11 +16,6 @@
 #include "ngx_http_livekit_token.h"
 
 
-static const char  ngx_http_livekit_utf8_message[] =
-    "text must be valid UTF-8 without C1 control characters "
-    "(percent-encode UTF-8 bytes in query strings)";
-
-
 /* how one claim is set by configuration and checked */
 typedef struct {
     ngx_http_livekit_code_e     pinned;
@@ -601,70 +596,6 @@ ngx_http_livekit_check_name(ngx_str_t *s, ngx_http_livekit_error_t *err,
     }
 
     return ngx_http_livekit_check_text(s, 0, err);
-}
-
-
-/*
- * Valid UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF: what JSON and livekit-server accept) and no control
- * characters; "multiline" text (metadata) may hold tabs and newlines.
- */
-
-ngx_int_t
-ngx_http_livekit_check_text(ngx_str_t *s, ngx_uint_t multiline,
-    ngx_http_livekit_error_t *err)
-{
-    u_char    *p, *last, *q;
-    uint32_t   u;
-
-    if (s->len == 0) {
-        return NGX_OK;          /* s->data may be NULL */
-    }
-
-    p = s->data;
-    last = p + s->len;
-
-    while (p < last) {
-
-        if (*p < 0x80) {
-            if (*p < 0x20 || *p == 0x7f) {
-                if (!multiline
-                    || (*p != '\t' && *p != '\n' && *p != '\r'))
-                {
-                    return ngx_http_livekit_fail(err,
-                        NGX_HTTP_LIVEKIT_CONTROL_CHARACTER,
-                        "room, identity, name and attribute names must not "
-                        "contain control characters; metadata and "
-                        "attribute values only tabs and newlines");
-                }
-            }
-
-            p++;
-            continue;
-        }
-
-        if (*p >= 0xf5) {
-            return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_UTF8,
-                                         ngx_http_livekit_utf8_message);
-        }
-
-        for (q = p + 1; q < last && q < p + 4; q++) {
-            if ((*q & 0xc0) != 0x80) {
-                break;
-            }
-        }
-
-        u = ngx_utf8_decode(&p, last - p);
-
-        if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff) || p > q
-            || (u >= 0x80 && u < 0xa0))
-        {
-            return ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_INVALID_UTF8,
-                                         ngx_http_livekit_utf8_message);
-        }
-    }
-
-    return NGX_OK;
 }
 
 

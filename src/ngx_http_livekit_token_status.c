@@ -1,32 +1,16 @@
 
 /*
- * Counters and livekit_token_status.
+ * livekit_token_status.
  *
- * Owns: the counters every worker adds to in shared memory (tokens issued
- * by contract, replies by error code), and the status location that shows
- * them with the state of the location's key source, as JSON or in the
- * Prometheus text format.  Never a secret or a token: the key's name only.
- * Does not own: the key sources themselves (_keys.c, _ssm.c).
+ * Owns: the status location that shows the counters with the state of
+ * the location's key source, as JSON or in the Prometheus text format.
+ * Never a secret or a token: the key's name only.
+ * Does not own: the counters (_stats.c), the key sources themselves
+ * (_keys.c, _ssm.c).
  */
 
 #include "ngx_http_livekit_token.h"
 #include "ngx_http_livekit_text.h"
-
-
-#define NGX_HTTP_LIVEKIT_STATS_ZONE_SIZE  (64 * 1024)
-
-
-typedef struct {
-    ngx_atomic_t   issued_get;
-    ngx_atomic_t   issued_post;
-    ngx_atomic_t   webhooks;
-    ngx_atomic_t   joins;
-    ngx_atomic_t   errors[NGX_HTTP_LIVEKIT_NCODES];
-} ngx_http_livekit_stats_t;
-
-
-static ngx_str_t  ngx_http_livekit_stats_zone_name =
-    ngx_string("livekit_token_stats");
 
 
 /* the two formats of the status page */
@@ -35,10 +19,6 @@ static ngx_str_t  ngx_http_livekit_status_json_type =
 static ngx_str_t  ngx_http_livekit_status_text_type =
     ngx_string("text/plain; version=0.0.4; charset=utf-8");
 
-static ngx_http_livekit_stats_t *ngx_http_livekit_stats_get(void);
-static ngx_int_t ngx_http_livekit_stats_zone(ngx_conf_t *cf);
-static ngx_int_t ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone,
-    void *data);
 static ngx_int_t ngx_http_livekit_status_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_livekit_status_prometheus(ngx_http_request_t *r);
 static json_t *ngx_http_livekit_status_json(ngx_http_request_t *r,
@@ -47,164 +27,6 @@ static ngx_int_t ngx_http_livekit_status_source(ngx_http_request_t *r,
     ngx_http_livekit_source_status_t *st, ngx_str_t *key);
 static ngx_int_t ngx_http_livekit_status_text(ngx_pool_t *pool,
     ngx_str_t *s, ngx_uint_t flags);
-
-
-/*
- * The counters of the running configuration: the zone's data in
- * ngx_cycle, looked up once per cycle.  Nothing is kept from a
- * configuration that failed (nginx -t refused a reload), so a worker the
- * master respawns afterwards counts in the zone of the cycle it runs.
- */
-
-static ngx_http_livekit_stats_t *
-ngx_http_livekit_stats_get(void)
-{
-    ngx_uint_t                 i;
-    ngx_shm_zone_t            *zone;
-    ngx_list_part_t           *part;
-
-    static volatile ngx_cycle_t       *cycle;
-    static ngx_http_livekit_stats_t   *stats;
-
-    if (cycle == ngx_cycle) {
-        return stats;
-    }
-
-    stats = NULL;
-    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
-    zone = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            zone = part->elts;
-            i = 0;
-        }
-
-        if (zone[i].tag == &ngx_http_livekit_token_module
-            && zone[i].shm.name.len == ngx_http_livekit_stats_zone_name.len
-            && ngx_strncmp(zone[i].shm.name.data,
-                           ngx_http_livekit_stats_zone_name.data,
-                           zone[i].shm.name.len) == 0)
-        {
-            stats = zone[i].data;
-            break;
-        }
-    }
-
-    cycle = ngx_cycle;
-
-    return stats;
-}
-
-
-static ngx_int_t
-ngx_http_livekit_stats_zone(ngx_conf_t *cf)
-{
-    ngx_shm_zone_t  *zone;
-
-    zone = ngx_shared_memory_add(cf, &ngx_http_livekit_stats_zone_name,
-                                 NGX_HTTP_LIVEKIT_STATS_ZONE_SIZE,
-                                 &ngx_http_livekit_token_module);
-    if (zone == NULL) {
-        return NGX_ERROR;
-    }
-
-    zone->init = ngx_http_livekit_stats_init_zone;
-    zone->noreuse = 0;
-
-    return NGX_OK;
-}
-
-
-/* the counters survive a reload: the zone keeps its name and size */
-
-static ngx_int_t
-ngx_http_livekit_stats_init_zone(ngx_shm_zone_t *zone, void *data)
-{
-    ngx_slab_pool_t           *shpool;
-    ngx_http_livekit_stats_t  *stats;
-
-    if (data) {
-        zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    stats = ngx_slab_calloc(shpool, sizeof(ngx_http_livekit_stats_t));
-    if (stats == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = stats;
-    zone->data = stats;
-
-    return NGX_OK;
-}
-
-
-void
-ngx_http_livekit_stats_issued(ngx_uint_t post)
-{
-    ngx_http_livekit_stats_t  *s;
-
-    s = ngx_http_livekit_stats_get();
-
-    if (s) {
-        (void) ngx_atomic_fetch_add(post ? &s->issued_post : &s->issued_get,
-                                    1);
-    }
-}
-
-
-void
-ngx_http_livekit_stats_webhook(void)
-{
-    ngx_http_livekit_stats_t  *s;
-
-    s = ngx_http_livekit_stats_get();
-
-    if (s) {
-        (void) ngx_atomic_fetch_add(&s->webhooks, 1);
-    }
-}
-
-
-void
-ngx_http_livekit_stats_join(void)
-{
-    ngx_http_livekit_stats_t  *s;
-
-    s = ngx_http_livekit_stats_get();
-
-    if (s) {
-        (void) ngx_atomic_fetch_add(&s->joins, 1);
-    }
-}
-
-
-void
-ngx_http_livekit_stats_error(ngx_http_livekit_code_e code)
-{
-    ngx_http_livekit_stats_t  *s;
-
-    s = ngx_http_livekit_stats_get();
-
-    if (s) {
-        (void) ngx_atomic_fetch_add(&s->errors[code], 1);
-    }
-}
 
 
 char *
