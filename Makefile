@@ -52,7 +52,7 @@ SRCS    := config $(wildcard src/*.c src/*.h)
 .PHONY: all deps module test test-nginx test-node test-aws test-load \
         test-fuzz test-build test-matrix test-deb deb e2e run docker bench \
         clean e2e-multinode e2e-recording bench-frontdoor \
-        test-valgrind test-asan fuzz acme test-acme FORCE
+        test-valgrind test-asan fuzz fuzz-campaign acme test-acme FORCE
 
 all: module
 
@@ -128,6 +128,11 @@ test-asan: deps
 
 fuzz: deps
 	@scripts/fuzz.sh
+
+# every harness 11 minutes (10 CPU-minutes), found inputs merged into
+# fuzz/corpus/, coverage per harness: not in CI (see fuzz/README.md)
+fuzz-campaign: deps
+	@scripts/fuzz-campaign.sh
 
 bench: deps module
 	@bench/run.sh
