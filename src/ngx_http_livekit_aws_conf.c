@@ -59,6 +59,8 @@ static ngx_int_t ngx_http_livekit_aws_profile_value(ngx_conf_t *cf,
     ngx_uint_t had_keys);
 static ngx_int_t ngx_http_livekit_aws_role(ngx_conf_t *cf,
     ngx_http_livekit_aws_conf_t *ac, char *creds_file, char *config_file);
+static ngx_int_t ngx_http_livekit_aws_role_source(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac);
 static ngx_int_t ngx_http_livekit_aws_proxy_check(ngx_conf_t *cf,
     char **proxy, const char *from);
 static ngx_int_t ngx_http_livekit_aws_no_proxy_check(ngx_conf_t *cf,
@@ -794,17 +796,7 @@ ngx_http_livekit_aws_role(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
     char *creds_file, char *config_file)
 {
     char        *profile, *arn, *source, *cred, *ext, *session;
-    u_char       shown[NGX_HTTP_LIVEKIT_AWS_SHOWN];
-    ngx_uint_t   i, found;
-
-    static const struct {
-        const char  *name;
-        ngx_uint_t   source;
-    }  sources[] = {
-        { "Environment", NGX_HTTP_LIVEKIT_AWS_SOURCE_ENV },
-        { "Ec2InstanceMetadata", NGX_HTTP_LIVEKIT_AWS_SOURCE_IMDS },
-        { "EcsContainer", NGX_HTTP_LIVEKIT_AWS_SOURCE_CONTAINER }
-    };
+    ngx_uint_t   found;
 
     profile = ac->profile;
 
@@ -820,30 +812,7 @@ ngx_http_livekit_aws_role(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
     }
 
     if (ac->role_credential_source) {
-        for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-            if (ngx_strcmp(ac->role_credential_source, sources[i].name)
-                == 0)
-            {
-                ac->role_source = sources[i].source;
-                break;
-            }
-        }
-
-        if (ac->role_source == 0) {
-            ngx_http_livekit_aws_shown(shown, ac->role_credential_source);
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "livekit_ssm_path: profile \"%s\" has "
-                               "credential_source \"%s\": Environment, "
-                               "Ec2InstanceMetadata or EcsContainer",
-                               profile, shown);
-            return NGX_ERROR;
-        }
-
-        ac->profile_key_id = NULL;
-        ac->profile_secret = NULL;
-        ac->profile_token = NULL;
-
-        return NGX_OK;
+        return ngx_http_livekit_aws_role_source(cf, ac);
     }
 
     /* the source profile's keys, its own role settings put aside */
@@ -902,6 +871,49 @@ ngx_http_livekit_aws_role(ngx_conf_t *cf, ngx_http_livekit_aws_conf_t *ac,
     ac->role_external_id = ext;
     ac->role_session = session;
     ac->role_source = NGX_HTTP_LIVEKIT_AWS_SOURCE_PROFILE;
+
+    return NGX_OK;
+}
+
+
+/* credential_source: where the fetch takes the credentials for the role */
+
+static ngx_int_t
+ngx_http_livekit_aws_role_source(ngx_conf_t *cf,
+    ngx_http_livekit_aws_conf_t *ac)
+{
+    u_char      shown[NGX_HTTP_LIVEKIT_AWS_SHOWN];
+    ngx_uint_t  i;
+
+    static const struct {
+        const char  *name;
+        ngx_uint_t   source;
+    }  sources[] = {
+        { "Environment", NGX_HTTP_LIVEKIT_AWS_SOURCE_ENV },
+        { "Ec2InstanceMetadata", NGX_HTTP_LIVEKIT_AWS_SOURCE_IMDS },
+        { "EcsContainer", NGX_HTTP_LIVEKIT_AWS_SOURCE_CONTAINER }
+    };
+
+    for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+        if (ngx_strcmp(ac->role_credential_source, sources[i].name) == 0) {
+            ac->role_source = sources[i].source;
+            break;
+        }
+    }
+
+    if (ac->role_source == 0) {
+        ngx_http_livekit_aws_shown(shown, ac->role_credential_source);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_ssm_path: profile \"%s\" has "
+                           "credential_source \"%s\": Environment, "
+                           "Ec2InstanceMetadata or EcsContainer",
+                           ac->profile, shown);
+        return NGX_ERROR;
+    }
+
+    ac->profile_key_id = NULL;
+    ac->profile_secret = NULL;
+    ac->profile_token = NULL;
 
     return NGX_OK;
 }

@@ -64,6 +64,10 @@ const char  *ngx_http_livekit_revoke_kinds[] = {
 };
 
 
+static char *ngx_http_livekit_revoke_zone_add(ngx_conf_t *cf,
+    ngx_http_livekit_token_main_conf_t *tmcf, ngx_str_t *name, ssize_t size);
+static ngx_int_t ngx_http_livekit_revoke_zone_size(ngx_str_t *v,
+    ngx_str_t *name, ssize_t *size);
 static ngx_int_t ngx_http_livekit_revoke_init_zone(ngx_shm_zone_t *zone,
     void *data);
 static void ngx_http_livekit_revoke_load(ngx_http_livekit_revoke_zone_t *z,
@@ -101,11 +105,9 @@ ngx_http_livekit_revocation_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_livekit_token_main_conf_t *tmcf = conf;
 
-    u_char                          *p;
-    ssize_t                          size;
-    ngx_str_t                       *value, name, s;
-    ngx_uint_t                       i;
-    ngx_http_livekit_revoke_zone_t  *z;
+    ssize_t      size;
+    ngx_str_t   *value, name, s;
+    ngx_uint_t   i;
 
     if (tmcf->revocations) {
         return "is duplicate";
@@ -119,20 +121,8 @@ ngx_http_livekit_revocation_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     for (i = 1; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
-            name.data = value[i].data + 5;
-            p = (u_char *) ngx_strlchr(name.data,
-                                       value[i].data + value[i].len, ':');
-            if (p == NULL) {
-                goto invalid;
-            }
-
-            name.len = p - name.data;
-            s.data = p + 1;
-            s.len = value[i].data + value[i].len - s.data;
-            size = ngx_parse_size(&s);
-
-            if (name.len == 0 || size == NGX_ERROR
-                || size < (ssize_t) (8 * ngx_pagesize))
+            if (ngx_http_livekit_revoke_zone_size(&value[i], &name, &size)
+                != NGX_OK)
             {
                 goto invalid;
             }
@@ -178,30 +168,7 @@ ngx_http_livekit_revocation_zone(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    z = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_revoke_zone_t));
-    if (z == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    z->state = tmcf->revocation_state;
-    z->ttl = tmcf->revocation_ttl;
-
-    tmcf->revocations = ngx_shared_memory_add(cf, &name, size,
-                                              &ngx_http_livekit_token_module);
-    if (tmcf->revocations == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (tmcf->revocations->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is already used", &name);
-        return NGX_CONF_ERROR;
-    }
-
-    tmcf->revocations->init = ngx_http_livekit_revoke_init_zone;
-    tmcf->revocations->data = z;
-
-    return NGX_CONF_OK;
+    return ngx_http_livekit_revoke_zone_add(cf, tmcf, &name, size);
 
 invalid:
 
@@ -210,6 +177,69 @@ invalid:
                        "of at least 8 pages, state=file, max_ttl=time)",
                        &value[i], &cmd->name);
     return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_livekit_revoke_zone_add(ngx_conf_t *cf,
+    ngx_http_livekit_token_main_conf_t *tmcf, ngx_str_t *name, ssize_t size)
+{
+    ngx_http_livekit_revoke_zone_t  *z;
+
+    z = ngx_pcalloc(cf->pool, sizeof(ngx_http_livekit_revoke_zone_t));
+    if (z == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    z->state = tmcf->revocation_state;
+    z->ttl = tmcf->revocation_ttl;
+
+    tmcf->revocations = ngx_shared_memory_add(cf, name, size,
+                                              &ngx_http_livekit_token_module);
+    if (tmcf->revocations == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->revocations->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", name);
+        return NGX_CONF_ERROR;
+    }
+
+    tmcf->revocations->init = ngx_http_livekit_revoke_init_zone;
+    tmcf->revocations->data = z;
+
+    return NGX_CONF_OK;
+}
+
+
+/* zone=name:size, at least 8 pages */
+
+static ngx_int_t
+ngx_http_livekit_revoke_zone_size(ngx_str_t *v, ngx_str_t *name,
+    ssize_t *size)
+{
+    u_char     *p;
+    ngx_str_t   s;
+
+    name->data = v->data + 5;
+    p = (u_char *) ngx_strlchr(name->data, v->data + v->len, ':');
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    name->len = p - name->data;
+    s.data = p + 1;
+    s.len = v->data + v->len - s.data;
+    *size = ngx_parse_size(&s);
+
+    if (name->len == 0 || *size == NGX_ERROR
+        || *size < (ssize_t) (8 * ngx_pagesize))
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -50,6 +50,11 @@ static u_char *ngx_http_livekit_jwt_objects(u_char *p,
     ngx_http_livekit_token_loc_conf_t *lcf);
 static u_char *ngx_http_livekit_json_str(u_char *p, const char *name,
     size_t len, ngx_str_t *value);
+static ngx_int_t ngx_http_livekit_jwt_escape(ngx_pool_t *pool,
+    ngx_http_livekit_claims_t *c, ngx_str_t *iss);
+static ngx_int_t ngx_http_livekit_jwt_optional_len(
+    ngx_http_livekit_token_loc_conf_t *lcf, ngx_http_livekit_claims_t *c,
+    size_t *attr_len, size_t *config_len, size_t *len);
 static u_char *ngx_http_livekit_jwt_id(ngx_http_request_t *r, u_char *p);
 static u_char *ngx_http_livekit_json_obj(u_char *p, const char *name,
     size_t len, json_t *value, size_t vlen);
@@ -247,17 +252,9 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     iss = key->name;
     video = c->video ? c->video : lcf->video;
 
-    if (ngx_http_livekit_json_escape(r->pool, &iss) != NGX_OK
-        || ngx_http_livekit_json_escape(r->pool, &c->identity) != NGX_OK
-        || ngx_http_livekit_json_escape(r->pool, &c->room) != NGX_OK
-        || ngx_http_livekit_json_escape(r->pool, &c->name) != NGX_OK
-        || ngx_http_livekit_json_escape(r->pool, &c->metadata) != NGX_OK)
-    {
+    if (ngx_http_livekit_jwt_escape(r->pool, c, &iss) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    attr_len = 0;
-    config_len = 0;
 
     len = sizeof("{\"iss\":\"\",\"sub\":\"\",\"nbf\":,\"exp\":}") - 1
           + sizeof(",\"jti\":\"\"") - 1 + NGX_HTTP_LIVEKIT_JTI_LEN
@@ -265,33 +262,11 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
           + video[0].len + c->room.len + video[1].len
           + sizeof(",\"inv\":\"\"") - 1 + c->invitation.len;
 
-    if (c->name.len) {
-        len += sizeof(",\"name\":\"\"") - 1 + c->name.len;
-    }
-
-    if (c->metadata.len) {
-        len += sizeof(",\"metadata\":\"\"") - 1 + c->metadata.len;
-    }
-
-    if (c->attributes && json_object_size(c->attributes)) {
-        attr_len = json_dumpb(c->attributes, NULL, 0, JSON_COMPACT);
-        if (attr_len == 0) {
-            return NGX_ERROR;
-        }
-
-        len += sizeof(",\"attributes\":") - 1 + attr_len;
-    }
-
-    if (c->room_config) {
-        config_len = json_dumpb(c->room_config, NULL, 0, JSON_COMPACT);
-        if (config_len == 0) {
-            return NGX_ERROR;
-        }
-
-        len += sizeof(",\"roomConfig\":") - 1 + config_len;
-
-    } else if (lcf->room_config_json.len) {
-        len += sizeof(",\"roomConfig\":") - 1 + lcf->room_config_json.len;
+    if (ngx_http_livekit_jwt_optional_len(lcf, c, &attr_len, &config_len,
+                                          &len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     p = ngx_pnalloc(r->pool, len);
@@ -360,6 +335,72 @@ ngx_http_livekit_jwt_claims(ngx_http_request_t *r,
     *p++ = '}';
 
     json->len = p - json->data;
+
+    return NGX_OK;
+}
+
+
+/* the strings of the claims, JSON-escaped in place */
+
+static ngx_int_t
+ngx_http_livekit_jwt_escape(ngx_pool_t *pool, ngx_http_livekit_claims_t *c,
+    ngx_str_t *iss)
+{
+    ngx_uint_t   i;
+    ngx_str_t   *s[] = { iss, &c->identity, &c->room, &c->name, &c->metadata };
+
+    for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+        if (ngx_http_livekit_json_escape(pool, s[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Adds to "len" the size of the claims a token has only sometimes: name,
+ * metadata, attributes and roomConfig, the objects measured by the same
+ * jansson call that will write them.
+ */
+
+static ngx_int_t
+ngx_http_livekit_jwt_optional_len(ngx_http_livekit_token_loc_conf_t *lcf,
+    ngx_http_livekit_claims_t *c, size_t *attr_len, size_t *config_len,
+    size_t *len)
+{
+    *attr_len = 0;
+    *config_len = 0;
+
+    if (c->name.len) {
+        *len += sizeof(",\"name\":\"\"") - 1 + c->name.len;
+    }
+
+    if (c->metadata.len) {
+        *len += sizeof(",\"metadata\":\"\"") - 1 + c->metadata.len;
+    }
+
+    if (c->attributes && json_object_size(c->attributes)) {
+        *attr_len = json_dumpb(c->attributes, NULL, 0, JSON_COMPACT);
+        if (*attr_len == 0) {
+            return NGX_ERROR;
+        }
+
+        *len += sizeof(",\"attributes\":") - 1 + *attr_len;
+    }
+
+    if (c->room_config) {
+        *config_len = json_dumpb(c->room_config, NULL, 0, JSON_COMPACT);
+        if (*config_len == 0) {
+            return NGX_ERROR;
+        }
+
+        *len += sizeof(",\"roomConfig\":") - 1 + *config_len;
+
+    } else if (lcf->room_config_json.len) {
+        *len += sizeof(",\"roomConfig\":") - 1 + lcf->room_config_json.len;
+    }
 
     return NGX_OK;
 }

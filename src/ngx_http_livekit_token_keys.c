@@ -30,6 +30,8 @@ static ngx_http_livekit_keyset_t *ngx_http_livekit_keyset_create(
     ngx_conf_t *cf, ngx_http_livekit_secret_t *s);
 static void ngx_http_livekit_keyset_none(ngx_conf_t *cf,
     const char *directive);
+static ngx_int_t ngx_http_livekit_keys_file_check(ngx_conf_t *cf,
+    ngx_str_t *file, ngx_file_info_t *fi);
 
 
 char *
@@ -39,7 +41,6 @@ ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ssize_t              n;
     u_char              *buf;
-    ngx_uint_t           mode;
     ngx_fd_t             fd;
     ngx_str_t           *value, file;
     ngx_file_t           f;
@@ -77,28 +78,7 @@ ngx_http_livekit_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         goto failed;
     }
 
-    if (ngx_file_size(&fi) == 0 || !ngx_is_file(&fi)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "livekit_keys_file: \"%V\" is empty or not a file",
-                           &file);
-        goto failed;
-    }
-
-    mode = ngx_file_access(&fi);
-
-    if (mode & 0007) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "livekit_keys_file: \"%V\" has mode 0%c%c%c: "
-                           "livekit-server refuses a key file that gives "
-                           "others any permission", &file,
-                           '0' + ((mode >> 6) & 7), '0' + ((mode >> 3) & 7),
-                           '0' + (mode & 7));
-    }
-
-    if (ngx_file_size(&fi) > NGX_HTTP_LIVEKIT_KEYS_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "livekit_keys_file: \"%V\" is larger than 1M",
-                           &file);
+    if (ngx_http_livekit_keys_file_check(cf, &file, &fi) != NGX_OK) {
         goto failed;
     }
 
@@ -150,6 +130,43 @@ failed:
     ngx_close_file(fd);
 
     return NGX_CONF_ERROR;
+}
+
+
+/* a regular file of 1 byte to 1M; others' permissions are a warning */
+
+static ngx_int_t
+ngx_http_livekit_keys_file_check(ngx_conf_t *cf, ngx_str_t *file,
+    ngx_file_info_t *fi)
+{
+    ngx_uint_t  mode;
+
+    if (ngx_file_size(fi) == 0 || !ngx_is_file(fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_keys_file: \"%V\" is empty or not a file",
+                           file);
+        return NGX_ERROR;
+    }
+
+    mode = ngx_file_access(fi);
+
+    if (mode & 0007) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "livekit_keys_file: \"%V\" has mode 0%c%c%c: "
+                           "livekit-server refuses a key file that gives "
+                           "others any permission", file,
+                           '0' + ((mode >> 6) & 7), '0' + ((mode >> 3) & 7),
+                           '0' + (mode & 7));
+    }
+
+    if (ngx_file_size(fi) > NGX_HTTP_LIVEKIT_KEYS_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "livekit_keys_file: \"%V\" is larger than 1M",
+                           file);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -52,6 +52,14 @@ static void *ngx_http_livekit_token_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_livekit_token_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
+static void ngx_http_livekit_token_merge_claims(
+    ngx_http_livekit_token_loc_conf_t *prev,
+    ngx_http_livekit_token_loc_conf_t *conf);
+static void ngx_http_livekit_token_merge_edge(
+    ngx_http_livekit_token_loc_conf_t *prev,
+    ngx_http_livekit_token_loc_conf_t *conf);
+static char *ngx_http_livekit_token_location(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *conf);
 static char *ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_livekit_token_grant_value(ngx_conf_t *cf,
@@ -817,10 +825,6 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_livekit_token_loc_conf_t *prev = parent;
     ngx_http_livekit_token_loc_conf_t *conf = child;
 
-    ngx_http_core_loc_conf_t             *clcf;
-    ngx_http_livekit_token_main_conf_t   *tmcf;
-    ngx_http_livekit_token_loc_conf_t   **lcfp;
-
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
     if (conf->secrets == NGX_CONF_UNSET_PTR) {
@@ -831,6 +835,26 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->secrets, NULL, NULL);
     ngx_conf_merge_str_value(conf->api_key, prev->api_key, "");
     ngx_conf_merge_ptr_value(conf->url, prev->url, NULL);
+
+    ngx_http_livekit_token_merge_claims(prev, conf);
+    ngx_http_livekit_token_merge_edge(prev, conf);
+
+    if (!conf->webhook && !conf->status && !conf->enable && !conf->join
+        && !conf->revocation_admin && !conf->invitation_admin)
+    {
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_livekit_token_location(cf, conf);
+}
+
+
+/* what a token carries: the claims, the grants, their limits */
+
+static void
+ngx_http_livekit_token_merge_claims(ngx_http_livekit_token_loc_conf_t *prev,
+    ngx_http_livekit_token_loc_conf_t *conf)
+{
     ngx_conf_merge_sec_value(conf->ttl, prev->ttl, 6 * 60 * 60);
     ngx_conf_merge_ptr_value(conf->identity, prev->identity, NULL);
     ngx_conf_merge_ptr_value(conf->room, prev->room, NULL);
@@ -867,13 +891,6 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     ngx_conf_merge_ptr_value(conf->room_config, NULL, NULL);
 
-    if (conf->cors_origins == NGX_CONF_UNSET_PTR) {
-        conf->cors_origins = prev->cors_origins;
-        conf->cors_any = prev->cors_any;
-    }
-
-    ngx_conf_merge_ptr_value(conf->cors_origins, NULL, NULL);
-
 #if (NGX_PCRE)
     ngx_conf_merge_ptr_value(conf->room_pattern, prev->room_pattern, NULL);
 #endif
@@ -881,21 +898,6 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_size_value(conf->metadata_max, prev->metadata_max, 4096);
     ngx_conf_merge_size_value(conf->token_max, prev->token_max,
                               NGX_HTTP_LIVEKIT_TOKEN_MAX);
-    ngx_conf_merge_size_value(conf->body_max, prev->body_max, 16384);
-
-    ngx_conf_merge_value(conf->webhook, prev->webhook, 0);
-    ngx_conf_merge_uint_value(conf->join, prev->join,
-                              NGX_HTTP_LIVEKIT_JOIN_OFF);
-    ngx_conf_merge_value(conf->revocation_admin, prev->revocation_admin, 0);
-    ngx_conf_merge_str_value(conf->revocation_remove,
-                             prev->revocation_remove, "");
-
-    if (conf->probe_url == NGX_CONF_UNSET_PTR) {
-        conf->probe_url = prev->probe_url;
-        conf->probe_interval = prev->probe_interval;
-    }
-
-    ngx_conf_merge_ptr_value(conf->probe_url, NULL, NULL);
 
     if (conf->invitation == NGX_CONF_UNSET_UINT) {
         conf->invitation = prev->invitation;
@@ -905,15 +907,54 @@ ngx_http_livekit_token_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_uint_value(conf->invitation, NGX_CONF_UNSET_UINT,
                               NGX_HTTP_LIVEKIT_INVITE_OFF);
     ngx_conf_merge_value(conf->invitation_ttl, NGX_CONF_UNSET, 0);
+}
+
+
+/* the rest: requests, webhooks, joins, the admin locations, the probe */
+
+static void
+ngx_http_livekit_token_merge_edge(ngx_http_livekit_token_loc_conf_t *prev,
+    ngx_http_livekit_token_loc_conf_t *conf)
+{
+    if (conf->cors_origins == NGX_CONF_UNSET_PTR) {
+        conf->cors_origins = prev->cors_origins;
+        conf->cors_any = prev->cors_any;
+    }
+
+    ngx_conf_merge_ptr_value(conf->cors_origins, NULL, NULL);
+    ngx_conf_merge_size_value(conf->body_max, prev->body_max, 16384);
+
+    ngx_conf_merge_value(conf->webhook, prev->webhook, 0);
+    ngx_conf_merge_uint_value(conf->join, prev->join,
+                              NGX_HTTP_LIVEKIT_JOIN_OFF);
+    ngx_conf_merge_value(conf->revocation_admin, prev->revocation_admin, 0);
+    ngx_conf_merge_str_value(conf->revocation_remove,
+                             prev->revocation_remove, "");
     ngx_conf_merge_value(conf->invitation_admin, prev->invitation_admin, 0);
     ngx_conf_merge_ptr_value(conf->invitation_link, prev->invitation_link,
                              NULL);
 
-    if (!conf->webhook && !conf->status && !conf->enable && !conf->join
-        && !conf->revocation_admin && !conf->invitation_admin)
-    {
-        return NGX_CONF_OK;
+    if (conf->probe_url == NGX_CONF_UNSET_PTR) {
+        conf->probe_url = prev->probe_url;
+        conf->probe_interval = prev->probe_interval;
     }
+
+    ngx_conf_merge_ptr_value(conf->probe_url, NULL, NULL);
+}
+
+
+/*
+ * A location the module serves or checks: one role each, a handler, and
+ * a place in the list whose key sets postconfiguration resolves.
+ */
+
+static char *
+ngx_http_livekit_token_location(ngx_conf_t *cf,
+    ngx_http_livekit_token_loc_conf_t *conf)
+{
+    ngx_http_core_loc_conf_t             *clcf;
+    ngx_http_livekit_token_main_conf_t   *tmcf;
+    ngx_http_livekit_token_loc_conf_t   **lcfp;
 
     if (conf->revocation_admin + conf->invitation_admin + conf->enable
         + conf->status > 1)
