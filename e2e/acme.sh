@@ -38,8 +38,8 @@ cd "$repo"
 . scripts/e2e-frontdoor.sh
 # shellcheck source=../scripts/acme-run.sh
 . scripts/acme-run.sh
-# shellcheck source=tap.sh
-. e2e/tap.sh
+# shellcheck source=../scripts/tap.sh
+. scripts/tap.sh
 
 run=${ACME_RUN_DIR:-$repo/build/acme/run}
 base=${ACME_PORT_BASE:-30000}

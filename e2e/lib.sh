@@ -6,8 +6,8 @@
 
 # shellcheck source=../scripts/e2e-frontdoor.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/e2e-frontdoor.sh"
-# shellcheck source=tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+# shellcheck source=../scripts/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/tap.sh"
 
 repo=$fd_repo
 domain=meet.dissertation-editor.com

@@ -23,8 +23,8 @@ set -uo pipefail
 cd "$repo"
 # shellcheck source=../scripts/e2e-frontdoor.sh
 . scripts/e2e-frontdoor.sh
-# shellcheck source=tap.sh
-. e2e/tap.sh
+# shellcheck source=../scripts/tap.sh
+. scripts/tap.sh
 
 out=$repo/build/e2e
 run=$out/run

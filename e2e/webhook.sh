@@ -31,8 +31,8 @@ run=$repo/build/e2e-webhook
 key=APIwebhook secret=webhook-secret-0123456789abcdefghijklmnopq
 other=APIother other_secret=other-secret-0123456789abcdefghijklmnopqr
 
-# shellcheck source=tap.sh
-. "$repo/e2e/tap.sh"
+# shellcheck source=../scripts/tap.sh
+. "$repo/scripts/tap.sh"
 
 pids=()
 cleanup() {

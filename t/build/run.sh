@@ -15,10 +15,8 @@ LOG_NAME=t/build
 work=$(mktemp -d "${TMPDIR:-/tmp}/lk-build-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export NGX_LIVEKIT_CACHE=$work/cache
-passed=0
-failed=0
-ok()     { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# shellcheck source=../../scripts/tap.sh
+. "$repo/scripts/tap.sh"
 
 # a minimal tree of version V: what tree_version and the checks look at
 tree() {
@@ -56,7 +54,7 @@ expect() {
        && [ ! -e "$work/configure-ran" ] && [ ! -e "$work/pwned" ]; then
         ok "$what"
     else
-        not_ok "$what (exit $rc): $out"
+        notok "$what (exit $rc): $out"
     fi
 }
 
@@ -109,8 +107,7 @@ if [ "$got" = "--prefix=/usr/share/nginx|--with-cc-opt=-O2 -g -Wp,-D_FORTIFY_SOU
 then
     ok "nginx -V arguments are split as the shell splits them"
 else
-    not_ok "nginx -V arguments are split as the shell splits them: $got"
+    notok "nginx -V arguments are split as the shell splits them: $got"
 fi
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

@@ -32,11 +32,8 @@ sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 apt=($sudo env DEBIAN_FRONTEND=noninteractive apt-get -y -q
      -o DPkg::Lock::Timeout=600)
-passed=0
-failed=0
-ok()     { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-check()  { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+# shellcheck source=../../scripts/tap.sh
+. "$repo/scripts/tap.sh"
 
 if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'
 then
@@ -85,7 +82,7 @@ if "${apt[@]}" install "$deb" >"$work/apt.log" 2>&1; then
     ok "apt-get install $(basename "$deb")"
 else
     tail -n 20 "$work/apt.log" >&2
-    not_ok "apt-get install $(basename "$deb")"
+    notok "apt-get install $(basename "$deb")"
 fi
 
 # 2. dependencies and the stock configuration
@@ -161,7 +158,7 @@ then
     ok "apt-get install $(basename "$ssm_deb")"
 else
     tail -n 20 "$work/apt.log" >&2
-    not_ok "apt-get install ${ssm_deb:-$ssm_pkg (not built)}"
+    notok "apt-get install ${ssm_deb:-$ssm_pkg (not built)}"
 fi
 check "its Depends: names libcurl and the token package" \
     bash -c 'grep -q libcurl <<<"$0" && grep -q "$1" <<<"$0"' \
@@ -177,17 +174,16 @@ if "${apt[@]}" purge "$ssm_pkg" "$pkg" >>"$work/apt.log" 2>&1; then
     ok "apt-get purge $ssm_pkg $pkg"
 else
     tail -n 20 "$work/apt.log" >&2
-    not_ok "apt-get purge $ssm_pkg $pkg"
+    notok "apt-get purge $ssm_pkg $pkg"
 fi
 state >"$work/after"
 if diff -u "$work/before" "$work/after" >"$work/state.diff"; then
     ok "/etc/nginx, the modules directories and the packages are as before"
 else
     cat "$work/state.diff" >&2
-    not_ok "/etc/nginx, the modules directories and the packages are as before"
+    notok "/etc/nginx, the modules directories and the packages are as before"
 fi
 /usr/sbin/nginx -t -q >/dev/null 2>&1
 check "nginx -t gives what it gave before (exit $t_before)" test $? = "$t_before"
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

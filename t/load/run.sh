@@ -39,17 +39,11 @@ threads=${WRK_THREADS:-2}
 conns=${WRK_CONNECTIONS:-64}
 lua=$repo/t/load/tokens.lua
 
-passed=0
-failed=0
-ok()     { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# shellcheck source=../../scripts/tap.sh
+. "$repo/scripts/tap.sh"
 dir=
 finish() {
-    echo "load: $passed passed, $failed failed"
-    if ((failed)); then
-        [ -n "$dir" ] && echo "load: files kept in $dir"
-        exit 1
-    fi
+    summary "${dir:+load: files in $dir}" || exit 1
     [ -n "$dir" ] || exit 0
     # a passing run leaves nothing behind (unless LOAD_DIR was given)
     [ -n "${LOAD_DIR:-}" ] || rm -rf "$dir"
@@ -58,10 +52,10 @@ finish() {
 
 for tool in wrk curl perl; do
     command -v "$tool" >/dev/null || {
-        not_ok "$tool is not installed (Debian package: $tool)"; finish; }
+        notok "$tool is not installed (Debian package: $tool)"; finish; }
 done
-[ -x "$nginx" ] || { not_ok "no nginx binary at $nginx"; finish; }
-[ -f "$module" ] || { not_ok "no module at $module (make module)"; finish; }
+[ -x "$nginx" ] || { notok "no nginx binary at $nginx"; finish; }
+[ -f "$module" ] || { notok "no module at $module (make module)"; finish; }
 
 mkdir -p "$repo/build/load"
 dir=${LOAD_DIR:-$(mktemp -d "$repo/build/load/run.XXXXXX")}
@@ -199,13 +193,13 @@ bad_log_lines() {
 test_reload() {
     local port
     if ! start_on_free_port 2 "$reload_keepalive" >"$dir/logs/start.msg"; then
-        not_ok "reload: nginx does not start: $(cat "$dir/logs/start.msg")"
+        notok "reload: nginx does not start: $(cat "$dir/logs/start.msg")"
         return
     fi
     local check
     check=$(curl -sS -o /dev/null -w '%{http_code}' \
         "http://127.0.0.1:$port/token?room=r&participant=p")
-    [ "$check" = 200 ] || { not_ok "reload: GET /token answers $check, not 200"; return; }
+    [ "$check" = 200 ] || { notok "reload: GET /token answers $check, not 200"; return; }
 
     local wrk_out=$dir/wrk-reload.txt
     wrk -t"$threads" -c"$conns" -d"$((reload_seconds + 1))s" --timeout 5s \
@@ -243,16 +237,16 @@ test_reload() {
          "processes under the master after each reload: ${gens[*]}"
 
     if ((wrk_rc != 0)) || [ -z "$total" ]; then
-        not_ok "reload: wrk failed (exit $wrk_rc): $(tail -n 5 "$wrk_out")"
+        notok "reload: wrk failed (exit $wrk_rc): $(tail -n 5 "$wrk_out")"
     elif grep -q 'Non-2xx or 3xx responses' "$wrk_out"; then
-        not_ok "reload: $(grep 'Non-2xx' "$wrk_out" | tr -s ' ') of $total"
+        notok "reload: $(grep 'Non-2xx' "$wrk_out" | tr -s ' ') of $total"
     elif grep -q 'Socket errors' "$wrk_out"; then
-        not_ok "reload: $(grep 'Socket errors' "$wrk_out" | tr -s ' ') in $total requests"
+        notok "reload: $(grep 'Socket errors' "$wrk_out" | tr -s ' ') in $total requests"
     else
         ok "reload: $total requests, all 2xx, no socket errors, across $reloads reloads"
     fi
     if ((reload_fail || reloads != reload_seconds)); then
-        not_ok "reload: $reload_fail of $reload_seconds reloads failed: $(head -n 3 "$dir/logs/reload.err")"
+        notok "reload: $reload_fail of $reload_seconds reloads failed: $(head -n 3 "$dir/logs/reload.err")"
     else
         ok "reload: $reloads \`nginx -s reload\` in $reload_seconds s, all accepted"
     fi
@@ -260,16 +254,16 @@ test_reload() {
     if [[ $check == '{"token":"eyJ'*'"room":"after","participant":"reload"}' ]]; then
         ok "reload: a token after the reloads"
     else
-        not_ok "reload: GET /token after the reloads answers: $check"
+        notok "reload: GET /token after the reloads answers: $check"
     fi
     local bad
     bad=$(bad_log_lines)
     if [ -n "$bad" ]; then
-        not_ok "reload: error.log has alerts: $bad"
+        notok "reload: error.log has alerts: $bad"
     elif ! kill -0 "$master" 2>/dev/null; then
-        not_ok "reload: the master is gone"
+        notok "reload: the master is gone"
     elif ((left > 2)); then
-        not_ok "reload: $left worker processes 5 s after the last reload (old workers stuck)"
+        notok "reload: $left worker processes 5 s after the last reload (old workers stuck)"
     else
         ok "reload: no [alert]/[crit]/[emerg]; master alive; old workers gone"
     fi
@@ -281,13 +275,13 @@ test_reload() {
 test_rss() {
     local port
     if ! start_on_free_port 1 75s >"$dir/logs/start.msg"; then
-        not_ok "rss: nginx does not start: $(cat "$dir/logs/start.msg")"
+        notok "rss: nginx does not start: $(cat "$dir/logs/start.msg")"
         return
     fi
     local worker
     worker=$(workers_of "$master")
     if [ -z "$worker" ] || [ "$(wc -w <<<"$worker")" != 1 ]; then
-        not_ok "rss: expected one worker under master $master, found '$worker'"
+        notok "rss: expected one worker under master $master, found '$worker'"
         return
     fi
 
@@ -303,18 +297,18 @@ test_rss() {
     t0=$(date +%s)
     while :; do
         n=$(requests_so_far "$port") || n=
-        [ -n "$n" ] || { not_ok "rss: stub_status stopped answering"; break; }
+        [ -n "$n" ] || { notok "rss: stub_status stopped answering"; break; }
         n=$((n - base))
         if ((n >= next)); then
             rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$worker/status" 2>/dev/null)
-            [ -n "$rss" ] || { not_ok "rss: worker $worker is gone"; break; }
+            [ -n "$rss" ] || { notok "rss: worker $worker is gone"; break; }
             samples+=("$n $rss")
             next=$(( (n / rss_step + 1) * rss_step ))
             ((n >= rss_tokens)) && break
         fi
-        kill -0 "$wrk_pid" 2>/dev/null || { not_ok "rss: wrk ended early: $(tail -n 3 "$wrk_out")"; break; }
+        kill -0 "$wrk_pid" 2>/dev/null || { notok "rss: wrk ended early: $(tail -n 3 "$wrk_out")"; break; }
         if (( $(date +%s) - t0 > 150 )); then
-            not_ok "rss: only $n requests in 150 s"
+            notok "rss: only $n requests in 150 s"
             break
         fi
         sleep 0.05
@@ -347,7 +341,7 @@ test_rss() {
         "" "$idle" $((idle - ${first:-idle}))
 
     if grep -q 'Non-2xx or 3xx responses' "$wrk_out"; then
-        not_ok "rss: $(grep 'Non-2xx' "$wrk_out" | tr -s ' ')"
+        notok "rss: $(grep 'Non-2xx' "$wrk_out" | tr -s ' ')"
     fi
     if grep -q 'Socket errors' "$wrk_out"; then
         # wrk stopped by SIGINT may count the requests it was waiting for
@@ -355,18 +349,18 @@ test_rss() {
     fi
     local want=$(( rss_tokens / rss_step + 1 ))
     if (( ${#samples[@]} < want )); then
-        not_ok "rss: ${#samples[@]} of $want samples"
+        notok "rss: ${#samples[@]} of $want samples"
     else
         local growth=$((last - first))
         if ((growth < rss_max_kb)); then
             ok "rss: $rss_tokens tokens, worker RSS grew $growth kB after warm-up (< $rss_max_kb kB; max $max kB)"
         else
-            not_ok "rss: worker RSS grew $growth kB from ${first_n} to $rss_tokens requests (limit $rss_max_kb kB)"
+            notok "rss: worker RSS grew $growth kB from ${first_n} to $rss_tokens requests (limit $rss_max_kb kB)"
         fi
     fi
     local bad
     bad=$(bad_log_lines)
-    [ -z "$bad" ] || not_ok "rss: error.log has alerts: $bad"
+    [ -z "$bad" ] || notok "rss: error.log has alerts: $bad"
     stop_nginx
 }
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# TAP-like counting for the e2e suites (run.sh, webhook.sh, acme.sh, and
-# multinode.sh and recording.sh through lib.sh): one "ok - ..." or
+# TAP-like counting for the shell suites (e2e/run.sh, webhook.sh, acme.sh,
+# multinode.sh and recording.sh through e2e/lib.sh; t/build, t/load,
+# t/deb): one "ok - ..." or
 # "not ok - ..." line per check, comments as "# ...", and a last line
 # "N passed, N failed[, N skipped]" that scripts/test.sh reads.  Source it;
 # it defines functions and the counters only.
