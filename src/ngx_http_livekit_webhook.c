@@ -146,7 +146,13 @@ ngx_http_livekit_webhook_handler(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
 
-    if (!lcf->webhook || r != r->main) {
+    /*
+     * A subrequest (mirror, SSI, auth_request) is verified as well, with
+     * the headers it carries (copied from its parent) and the body it
+     * shares with it (none for auth_request): it would pass that body on.
+     */
+
+    if (!lcf->webhook) {
         return NGX_DECLINED;
     }
 

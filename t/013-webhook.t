@@ -457,3 +457,72 @@ LiveKitToken::webhook_headers($::Huge) . "\nTransfer-Encoding: chunked",
 ['^\{"error":"webhook_unsigned",', '^\{"error":"webhook_bad_signature",', '413 Request Entity Too Large']
 --- no_access_log
 app got
+
+
+
+=== TEST 23: an unsigned request mirrored to a livekit_webhook location is verified like any other and never reaches the application
+--- config
+    location = /front {
+        mirror /webhook;
+        proxy_pass http://127.0.0.1:$server_port/sink;
+    }
+    location = /webhook {
+        livekit_webhook on;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- request eval
+"POST /front\n$::Body"
+--- more_headers
+Content-Type: application/webhook+json
+--- error_code: 204
+--- wait: 0.5
+--- error_log
+livekit token: 401 webhook_unsigned
+--- no_access_log
+app got
+
+
+
+=== TEST 24: a signed webhook mirrored to a livekit_webhook location verifies with the parent's headers and body and reaches the application
+--- config
+    location = /front {
+        mirror /webhook;
+        proxy_pass http://127.0.0.1:$server_port/sink;
+    }
+    location = /webhook {
+        livekit_webhook on;
+        log_subrequest on;
+        access_log logs/access.log front;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- request eval
+"POST /front\n$::Body"
+--- more_headers eval
+LiveKitToken::webhook_headers($::Body)
+--- error_code: 204
+--- wait: 0.5
+--- access_log eval
+[
+"app got [$::Body]",
+"front event=room_started id=EV_abc room=consult-42",
+]
+
+
+
+=== TEST 25: an auth_request subrequest to a livekit_webhook location is verified: an unsigned request gets 401
+--- config
+    location = /front {
+        auth_request /webhook;
+        proxy_pass http://127.0.0.1:$server_port/sink;
+    }
+    location = /webhook {
+        livekit_webhook on;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- request
+GET /front
+--- error_code: 401
+--- error_log
+livekit token: 401 webhook_unsigned
+--- no_access_log
+app got
