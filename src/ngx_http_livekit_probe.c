@@ -9,7 +9,9 @@
  * nginx's own non-blocking connection): 200 is "accepted", 401 "refused",
  * anything else "unreachable".  The state and the time of the check are
  * kept in shared memory for livekit_token_status; a change is logged once,
- * a refusal at error, naming the key, never the secret.
+ * a refusal at error, naming the key, never the secret.  Each configuration
+ * has a generation: a probe of an older one still in flight after a reload
+ * (its slot now another probe's) neither writes its result nor starts again.
  * Does not own: the key set (_keys.c), signing (_jwt.c), showing the state
  * (_status.c).
  */
@@ -27,6 +29,23 @@ typedef struct {
     ngx_atomic_t                 state;       /* ngx_http_livekit_probe_e */
     ngx_atomic_t                 checked;
 } ngx_http_livekit_probe_shm_t;
+
+
+/* the zone: the slots of the configuration whose generation it holds */
+
+typedef struct {
+    ngx_uint_t                     generation;
+    ngx_http_livekit_probe_shm_t   slot[NGX_HTTP_LIVEKIT_PROBE_MAX];
+} ngx_http_livekit_probe_sh_t;
+
+
+/* the zone's data in a configuration: its generation, set by the master */
+
+typedef struct {
+    ngx_uint_t                     generation;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_livekit_probe_sh_t   *sh;
+} ngx_http_livekit_probe_zone_t;
 
 
 typedef enum {
@@ -47,7 +66,7 @@ struct ngx_http_livekit_probe_s {
     ngx_url_t                     *url;
     time_t                         interval;
     ngx_uint_t                     slot;
-    ngx_shm_zone_t                *zone;        /* of every probe's state */
+    ngx_http_livekit_probe_zone_t *zone;        /* of every probe's state */
     ngx_http_livekit_probe_shm_t  *shm;         /* this one's, in a worker */
     ngx_event_t                    timer;
     ngx_peer_connection_t          peer;
@@ -64,6 +83,8 @@ static ngx_str_t  ngx_http_livekit_probe_zone_name =
 
 static ngx_int_t ngx_http_livekit_probe_init_zone(ngx_shm_zone_t *zone,
     void *data);
+static ngx_uint_t ngx_http_livekit_probe_current(
+    ngx_http_livekit_probe_zone_t *z);
 static void ngx_http_livekit_probe_timer(ngx_event_t *ev);
 static void ngx_http_livekit_probe_start(ngx_http_livekit_probe_t *pr);
 static ngx_int_t ngx_http_livekit_probe_request(ngx_http_livekit_probe_t *pr,
@@ -171,6 +192,14 @@ ngx_http_livekit_probe_add(ngx_conf_t *cf,
 
     zone->init = ngx_http_livekit_probe_init_zone;
 
+    if (zone->data == NULL) {
+        zone->data = ngx_pcalloc(cf->pool,
+                                 sizeof(ngx_http_livekit_probe_zone_t));
+        if (zone->data == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     if (tmcf->probes == NULL) {
         tmcf->probes = ngx_array_create(cf->pool, 2,
                                         sizeof(ngx_http_livekit_probe_t *));
@@ -209,7 +238,7 @@ ngx_http_livekit_probe_add(ngx_conf_t *cf,
     pr->url = lcf->probe_url;
     pr->interval = lcf->probe_interval;
     pr->slot = i;
-    pr->zone = zone;
+    pr->zone = zone->data;
 
     /* the key set of every location that shares it shows this probe */
     lcf->keyset->probe = pr;
@@ -218,30 +247,81 @@ ngx_http_livekit_probe_add(ngx_conf_t *cf,
 }
 
 
+/*
+ * In the master: the zone a reload keeps, or a new one.  Its slots stay as
+ * they are until the configuration is committed (init_module): a reload
+ * that fails after this leaves the running workers' probes untouched.
+ */
+
 static ngx_int_t
 ngx_http_livekit_probe_init_zone(ngx_shm_zone_t *zone, void *data)
 {
-    size_t            size;
-    ngx_slab_pool_t  *shpool;
+    ngx_http_livekit_probe_zone_t  *oz = data;
 
-    size = NGX_HTTP_LIVEKIT_PROBE_MAX * sizeof(ngx_http_livekit_probe_shm_t);
+    ngx_http_livekit_probe_zone_t  *z;
 
-    /* a fresh state on every configuration: the probes may have changed */
+    z = zone->data;
 
-    if (data) {
-        zone->data = data;
-        ngx_memzero(data, size);
+    if (oz) {
+        z->shpool = oz->shpool;
+        z->sh = oz->sh;
+        z->generation = oz->generation;
         return NGX_OK;
     }
 
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+    z->shpool = (ngx_slab_pool_t *) zone->shm.addr;
 
-    zone->data = ngx_slab_calloc(shpool, size);
-    if (zone->data == NULL) {
+    z->sh = ngx_slab_calloc(z->shpool, sizeof(ngx_http_livekit_probe_sh_t));
+    if (z->sh == NULL) {
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * In the master, once a configuration is committed: a fresh state, since
+ * the probes may have changed and slots go by order, and a new generation,
+ * which tells the workers of the replaced configuration (a probe of theirs
+ * may be in flight) that the slots are no longer theirs.  The workers of
+ * this configuration are forked after it and keep its generation.
+ */
+
+ngx_int_t
+ngx_http_livekit_probe_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_livekit_probe_t            **probes;
+    ngx_http_livekit_probe_zone_t        *z;
+    ngx_http_livekit_token_main_conf_t   *tmcf;
+
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_livekit_token_module);
+
+    if (tmcf == NULL || tmcf->probes == NULL || tmcf->probes->nelts == 0) {
+        return NGX_OK;
+    }
+
+    probes = tmcf->probes->elts;
+    z = probes[0]->zone;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    z->generation = ++z->sh->generation;
+    ngx_memzero(z->sh->slot, sizeof(z->sh->slot));
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+/* whether the zone's slots are still this configuration's */
+
+static ngx_uint_t
+ngx_http_livekit_probe_current(ngx_http_livekit_probe_zone_t *z)
+{
+    return z->sh != NULL && z->sh->generation == z->generation;
 }
 
 
@@ -274,7 +354,7 @@ ngx_http_livekit_probe_init_process(ngx_cycle_t *cycle)
     for (i = 0; i < tmcf->probes->nelts; i++) {
         pr = probes[i];
 
-        pr->shm = (ngx_http_livekit_probe_shm_t *) pr->zone->data + pr->slot;
+        pr->shm = &pr->zone->sh->slot[pr->slot];
         pr->timer.handler = ngx_http_livekit_probe_timer;
         pr->timer.data = pr;
         pr->timer.log = cycle->log;
@@ -300,6 +380,18 @@ ngx_http_livekit_probe_timer(ngx_event_t *ev)
     ngx_http_livekit_probe_t  *pr;
 
     pr = ev->data;
+
+    /*
+     * A worker that is stopping, or of a configuration that a reload has
+     * replaced, starts no probe: the slot may be another probe's now.
+     */
+
+    if (ngx_exiting || ngx_quit || ngx_terminate
+        || !ngx_http_livekit_probe_current(pr->zone))
+    {
+        return;
+    }
+
     now = ngx_time();
     next = pr->shm->next;
 
@@ -311,9 +403,7 @@ ngx_http_livekit_probe_timer(ngx_event_t *ev)
         ngx_http_livekit_probe_start(pr);
     }
 
-    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
-        ngx_add_timer(ev, 1000);
-    }
+    ngx_add_timer(ev, 1000);
 }
 
 
@@ -523,7 +613,12 @@ ngx_http_livekit_probe_read(ngx_event_t *rev)
 }
 
 
-/* records the outcome; a change is logged once, by the worker that saw it */
+/*
+ * Records the outcome, unless a reload gave the slot to the probes of a
+ * newer configuration meanwhile (checked under the zone's mutex, which the
+ * master holds while it starts a generation); a change is logged once, by
+ * the worker that saw it.
+ */
 
 static void
 ngx_http_livekit_probe_done(ngx_http_livekit_probe_t *pr,
@@ -542,9 +637,23 @@ ngx_http_livekit_probe_done(ngx_http_livekit_probe_t *pr,
         pr->pool = NULL;
     }
 
+    ngx_shmtx_lock(&pr->zone->shpool->mutex);
+
+    if (!ngx_http_livekit_probe_current(pr->zone)) {
+        ngx_shmtx_unlock(&pr->zone->shpool->mutex);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->timer.log, 0,
+                       "livekit token: the check of %V belongs to a "
+                       "replaced configuration: its result is dropped",
+                       &pr->url->url);
+        return;
+    }
+
     prev = pr->shm->state;
     pr->shm->state = state;
     pr->shm->checked = ngx_time();
+
+    ngx_shmtx_unlock(&pr->zone->shpool->mutex);
 
     if (prev == state) {
         return;
@@ -584,11 +693,13 @@ ngx_http_livekit_probe_state(ngx_http_livekit_keyset_t *ks,
 
     pr = ks->probe;
 
-    if (pr == NULL || pr->zone->data == NULL) {
+    /* a worker of a replaced configuration knows nothing of the new slots */
+
+    if (pr == NULL || !ngx_http_livekit_probe_current(pr->zone)) {
         return;
     }
 
-    shm = (ngx_http_livekit_probe_shm_t *) pr->zone->data + pr->slot;
+    shm = &pr->zone->sh->slot[pr->slot];
 
     st->upstream = ngx_http_livekit_probe_states[shm->state];
     st->upstream_checked = shm->checked;

@@ -696,7 +696,18 @@ ngx_http_livekit_ssm_prepare(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    /* long enough for every attempt, its backoff, and the credential calls */
+    /*
+     * Long enough for every attempt, its backoff, and the credential calls.
+     * The worst fetch, counted from _aws_ssm.c and _aws_creds.c, with T
+     * the timeout (CURLOPT_TIMEOUT_MS bounds each call, connect and DNS
+     * included) and IMDS calls at 1 s each: per attempt the heaviest
+     * credential chain, AssumeRole sourced from IMDS (token, role, keys:
+     * 3 s, then STS: T) or from container credentials (min(T, 5 s) + T),
+     * the region from IMDS (token, region: 2 s) and GetParameters (T), so
+     * at most 5 s + 2T or 2 s + 3T; before attempt k >= 1 a sleep below
+     * min(2^(k-1), 20) s, 111 s in all for 10 attempts.  This lease gives
+     * at least 25 s more than that for every attempts (1-10) and T.
+     */
 
     mcf->lease = (time_t) mcf->attempts * (4 * mcf->timeout / 1000 + 21) + 10;
 

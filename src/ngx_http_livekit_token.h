@@ -564,6 +564,7 @@ char *ngx_http_livekit_probe_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_livekit_probe_add(ngx_conf_t *cf,
     ngx_http_livekit_token_loc_conf_t *lcf);
+ngx_int_t ngx_http_livekit_probe_init_module(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_livekit_probe_init_process(ngx_cycle_t *cycle);
 void ngx_http_livekit_probe_state(ngx_http_livekit_keyset_t *ks,
     ngx_http_livekit_source_status_t *st);

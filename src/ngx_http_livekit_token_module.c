@@ -342,7 +342,7 @@ ngx_module_t  ngx_http_livekit_token_module = {
     ngx_http_livekit_token_commands,       /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_livekit_probe_init_module,    /* init module */
     ngx_http_livekit_probe_init_process,   /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */

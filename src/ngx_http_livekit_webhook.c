@@ -2,11 +2,13 @@
 /*
  * LiveKit webhooks, verified before the application sees them.
  *
- * Owns: livekit_webhook, a handler in the precontent phase that reads the
- * body the nginx way (memory or temporary file, client_max_body_size),
- * verifies the Authorization token as LiveKit's WebhookReceiver does
- * (HS256 with the key its "iss" names, exp and nbf with one minute of
- * leeway, "sha256" the base64 SHA-256 of the exact body) and either lets
+ * Owns: livekit_webhook, a handler in the precontent phase that verifies
+ * the Authorization token as LiveKit's WebhookReceiver does, in two steps:
+ * first from the header alone (HS256 with the key its "iss" names, exp and
+ * nbf with one minute of leeway), so that an unsigned or badly signed
+ * sender gets its 401 before its body is read; only then reads the body
+ * the nginx way (memory or temporary file, client_max_body_size) and checks
+ * that "sha256" is the base64 SHA-256 of the exact body.  It either lets
  * the request go on to the location's content handler (proxy_pass) with the
  * body untouched, or answers 401 with a JSON error; and the variables
  * $livekit_webhook_event, $livekit_webhook_id, $livekit_webhook_room, read
@@ -25,6 +27,7 @@
 
 typedef struct {
     ngx_uint_t                  verified;
+    ngx_str_t                   sha256;
     ngx_str_t                   event;
     ngx_str_t                   id;
     ngx_str_t                   room;
@@ -36,11 +39,14 @@ static ngx_http_livekit_webhook_ctx_t *ngx_http_livekit_webhook_ctx(
 static ngx_int_t ngx_http_livekit_webhook_handler(ngx_http_request_t *r);
 static void ngx_http_livekit_webhook_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_livekit_webhook_verify(ngx_http_request_t *r,
-    ngx_str_t *body, ngx_http_livekit_error_t *err);
+    ngx_http_livekit_webhook_ctx_t *ctx, ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_webhook_token(ngx_http_request_t *r,
     ngx_http_livekit_jwt_t *jwt, ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_webhook_claims(ngx_http_request_t *r,
-    json_t *claims, ngx_str_t *body, ngx_http_livekit_error_t *err);
+    json_t *claims, ngx_http_livekit_webhook_ctx_t *ctx,
+    ngx_http_livekit_error_t *err);
+static ngx_int_t ngx_http_livekit_webhook_digest(ngx_str_t *body,
+    ngx_http_livekit_webhook_ctx_t *ctx, ngx_http_livekit_error_t *err);
 static void ngx_http_livekit_webhook_fields(ngx_http_request_t *r,
     ngx_str_t *body, ngx_http_livekit_webhook_ctx_t *ctx);
 static void ngx_http_livekit_webhook_field(ngx_pool_t *pool, json_t *v,
@@ -122,9 +128,11 @@ ngx_http_livekit_webhook_ctx(ngx_http_request_t *r)
 
 
 /*
- * Reads the body, as ngx_http_mirror_module does in this phase; the body
- * handler runs the phases again, and this handler then lets the request
- * go on.
+ * Verifies the token from the header first: a sender without a valid
+ * signature gets its 401 while its body is discarded, never buffered.
+ * Then reads the body, as ngx_http_mirror_module does in this phase; the
+ * body handler checks its digest and runs the phases again, and this
+ * handler then lets the request go on.
  */
 
 static ngx_int_t
@@ -132,12 +140,19 @@ ngx_http_livekit_webhook_handler(ngx_http_request_t *r)
 {
     ngx_int_t                           rc;
     ngx_http_livekit_ctx_t             *lctx;
+    ngx_http_livekit_error_t            err;
     ngx_http_livekit_webhook_ctx_t     *ctx;
     ngx_http_livekit_token_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_livekit_token_module);
 
-    if (!lcf->webhook || r != r->main) {
+    /*
+     * A subrequest (mirror, SSI, auth_request) is verified as well, with
+     * the headers it carries (copied from its parent) and the body it
+     * shares with it (none for auth_request): it would pass that body on.
+     */
+
+    if (!lcf->webhook) {
         return NGX_DECLINED;
     }
 
@@ -155,6 +170,24 @@ ngx_http_livekit_webhook_handler(ngx_http_request_t *r)
     }
 
     lctx->webhook = ctx;
+
+    rc = ngx_http_livekit_webhook_verify(r, ctx, &err);
+
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        ngx_http_finalize_request(r, ngx_http_livekit_reply_error(r, &err));
+
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_livekit_webhook_body);
 
@@ -181,7 +214,7 @@ ngx_http_livekit_webhook_body(ngx_http_request_t *r)
     rc = ngx_http_livekit_request_body(r, NGX_MAX_SIZE_T_VALUE, &body);
 
     if (rc == NGX_OK) {
-        rc = ngx_http_livekit_webhook_verify(r, &body, &err);
+        rc = ngx_http_livekit_webhook_digest(&body, ctx, &err);
     }
 
     if (rc == NGX_DECLINED) {
@@ -205,9 +238,14 @@ ngx_http_livekit_webhook_body(ngx_http_request_t *r)
 }
 
 
+/*
+ * The token of the Authorization header: its key, signature, exp and nbf;
+ * its "sha256" claim kept in "ctx" for the body, once it is read
+ */
+
 static ngx_int_t
-ngx_http_livekit_webhook_verify(ngx_http_request_t *r, ngx_str_t *body,
-    ngx_http_livekit_error_t *err)
+ngx_http_livekit_webhook_verify(ngx_http_request_t *r,
+    ngx_http_livekit_webhook_ctx_t *ctx, ngx_http_livekit_error_t *err)
 {
     ngx_int_t               rc;
     ngx_str_t               token;
@@ -240,7 +278,7 @@ ngx_http_livekit_webhook_verify(ngx_http_request_t *r, ngx_str_t *body,
     }
 
     if (rc == NGX_OK) {
-        rc = ngx_http_livekit_webhook_claims(r, jwt.claims, body, err);
+        rc = ngx_http_livekit_webhook_claims(r, jwt.claims, ctx, err);
 
     } else if (rc == NGX_DECLINED && jwt.claims == NULL) {
         rc = ngx_http_livekit_fail(err, NGX_HTTP_LIVEKIT_WEBHOOK_BAD_SIGNATURE,
@@ -292,21 +330,18 @@ ngx_http_livekit_webhook_token(ngx_http_request_t *r,
 
 
 /*
- * exp and nbf with livekit-server's leeway, and sha256 of the exact body;
- * the leeway is subtracted from or added to "now", never added to the
- * token's number (an exp near INT64_MAX must not overflow)
+ * exp and nbf with livekit-server's leeway; the leeway is subtracted from
+ * or added to "now", never added to the token's number (an exp near
+ * INT64_MAX must not overflow); and the sha256 claim, copied for the body
  */
 
 static ngx_int_t
 ngx_http_livekit_webhook_claims(ngx_http_request_t *r, json_t *claims,
-    ngx_str_t *body, ngx_http_livekit_error_t *err)
+    ngx_http_livekit_webhook_ctx_t *ctx, ngx_http_livekit_error_t *err)
 {
-    u_char        hash[EVP_MAX_MD_SIZE], b64[64];
-    time_t        now;
-    json_t       *exp, *nbf;
-    ngx_str_t     src, dst;
-    const char   *sha;
-    unsigned int  len;
+    time_t      now;
+    json_t     *exp, *nbf, *sha;
+    ngx_str_t   s;
 
     now = ngx_time();
     exp = json_object_get(claims, "exp");
@@ -323,6 +358,37 @@ ngx_http_livekit_webhook_claims(ngx_http_request_t *r, json_t *claims,
             "(check the clocks of livekit-server and the front door)");
     }
 
+    sha = json_object_get(claims, "sha256");
+
+    if (!json_is_string(sha)) {
+        ngx_str_null(&ctx->sha256);
+        return NGX_OK;
+    }
+
+    s.data = (u_char *) json_string_value(sha);
+    s.len = json_string_length(sha);
+
+    ctx->sha256.data = ngx_pstrdup(r->pool, &s);
+    if (ctx->sha256.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->sha256.len = s.len;
+
+    return NGX_OK;
+}
+
+
+/* the base64 SHA-256 of the exact body against the token's sha256 claim */
+
+static ngx_int_t
+ngx_http_livekit_webhook_digest(ngx_str_t *body,
+    ngx_http_livekit_webhook_ctx_t *ctx, ngx_http_livekit_error_t *err)
+{
+    u_char        hash[EVP_MAX_MD_SIZE], b64[64];
+    ngx_str_t     src, dst;
+    unsigned int  len;
+
     if (EVP_Digest(body->len ? body->data : (u_char *) "", body->len, hash,
                    &len, EVP_sha256(), NULL)
         != 1)
@@ -335,10 +401,8 @@ ngx_http_livekit_webhook_claims(ngx_http_request_t *r, json_t *claims,
     dst.data = b64;
     ngx_encode_base64(&dst, &src);
 
-    sha = json_string_value(json_object_get(claims, "sha256"));
-
-    if (sha == NULL || ngx_strlen(sha) != dst.len
-        || ngx_strncmp(sha, dst.data, dst.len) != 0)
+    if (ctx->sha256.len != dst.len
+        || ngx_strncmp(ctx->sha256.data, dst.data, dst.len) != 0)
     {
         return ngx_http_livekit_fail(err,
                    NGX_HTTP_LIVEKIT_WEBHOOK_BODY_MISMATCH,

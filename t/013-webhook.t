@@ -356,3 +356,173 @@ invalid interval "never" in "livekit_token_upstream_check"
 LiveKitToken::webhook_headers($::Body, exp_at => 9223372036854775807)
 --- error_code: 204
 --- response_body:
+
+
+
+=== TEST 19: an unsigned sender gets 401 webhook_unsigned before its body arrives (Content-Length 100000, 9 bytes sent, the rest never)
+--- config
+    lingering_timeout 1s;
+    location = /webhook {
+        livekit_webhook on;
+        client_body_timeout 30s;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- raw_request eval
+"POST /webhook HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Content-Type: application/webhook+json\r
+Content-Length: 100000\r
+\r
+{\"event\":"
+--- timeout: 4
+--- error_code: 401
+--- response_body
+{"error":"webhook_unsigned","message":"a webhook needs the Authorization header livekit-server signs"}
+--- no_access_log
+app got
+
+
+
+=== TEST 20: a forged signature gets 401 webhook_bad_signature before its body arrives
+--- config
+    lingering_timeout 1s;
+    location = /webhook {
+        livekit_webhook on;
+        client_body_timeout 30s;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- raw_request eval
+my $h = LiveKitToken::webhook_headers($::Body, secret => 'forged-secret-0123456789abcdefghijklmno') =~ s/\n/\r\n/gr;
+"POST /webhook HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+$h\r
+Content-Length: 100000\r
+\r
+{\"event\":"
+--- timeout: 4
+--- error_code: 401
+--- response_body_like chomp
+^\{"error":"webhook_bad_signature",
+--- no_access_log
+app got
+
+
+
+=== TEST 21: an expired token gets 401 webhook_expired before its body arrives
+--- config
+    lingering_timeout 1s;
+    location = /webhook {
+        livekit_webhook on;
+        client_body_timeout 30s;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- raw_request eval
+my $h = LiveKitToken::webhook_headers($::Body, nbf => -400, exp => -90) =~ s/\n/\r\n/gr;
+"POST /webhook HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+$h\r
+Content-Length: 100000\r
+\r
+{\"event\":"
+--- timeout: 4
+--- error_code: 401
+--- response_body_like chomp
+^\{"error":"webhook_expired",
+
+
+
+=== TEST 22: a chunked body over client_max_body_size: unsigned or forged gets 401 (its body unread), a signed one 413
+--- config
+    location = /webhook {
+        livekit_webhook on;
+        client_max_body_size 1k;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- request eval
+$::Huge = '{"event":"participant_joined","id":"EV_huge","participant":{"metadata":"' . ("x" x 4000) . '"}}';
+my $chunked = sprintf("%x\r\n%s\r\n0\r\n\r\n", length $::Huge, $::Huge);
+["POST /webhook\n$chunked", "POST /webhook\n$chunked", "POST /webhook\n$chunked"]
+--- more_headers eval
+[
+"Content-Type: application/webhook+json\nTransfer-Encoding: chunked",
+LiveKitToken::webhook_headers($::Huge, secret => 'forged-secret-0123456789abcdefghijklmno') . "\nTransfer-Encoding: chunked",
+LiveKitToken::webhook_headers($::Huge) . "\nTransfer-Encoding: chunked",
+]
+--- error_code eval
+[401, 401, 413]
+--- response_body_like eval
+['^\{"error":"webhook_unsigned",', '^\{"error":"webhook_bad_signature",', '413 Request Entity Too Large']
+--- no_access_log
+app got
+
+
+
+=== TEST 23: an unsigned request mirrored to a livekit_webhook location is verified like any other and never reaches the application
+--- config
+    location = /front {
+        mirror /webhook;
+        proxy_pass http://127.0.0.1:$server_port/sink;
+    }
+    location = /webhook {
+        livekit_webhook on;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- request eval
+"POST /front\n$::Body"
+--- more_headers
+Content-Type: application/webhook+json
+--- error_code: 204
+--- wait: 0.5
+--- error_log
+livekit token: 401 webhook_unsigned
+--- no_access_log
+app got
+
+
+
+=== TEST 24: a signed webhook mirrored to a livekit_webhook location verifies with the parent's headers and body and reaches the application
+--- config
+    location = /front {
+        mirror /webhook;
+        proxy_pass http://127.0.0.1:$server_port/sink;
+    }
+    location = /webhook {
+        livekit_webhook on;
+        log_subrequest on;
+        access_log logs/access.log front;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- request eval
+"POST /front\n$::Body"
+--- more_headers eval
+LiveKitToken::webhook_headers($::Body)
+--- error_code: 204
+--- wait: 0.5
+--- access_log eval
+[
+"app got [$::Body]",
+"front event=room_started id=EV_abc room=consult-42",
+]
+
+
+
+=== TEST 25: an auth_request subrequest to a livekit_webhook location is verified: an unsigned request gets 401
+--- config
+    location = /front {
+        auth_request /webhook;
+        proxy_pass http://127.0.0.1:$server_port/sink;
+    }
+    location = /webhook {
+        livekit_webhook on;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- request
+GET /front
+--- error_code: 401
+--- error_log
+livekit token: 401 webhook_unsigned
+--- no_access_log
+app got
