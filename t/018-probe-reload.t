@@ -3,7 +3,7 @@
 # result into the state the new configuration shows for another probe.
 #
 # Test::Nginx cannot reload in the middle of a block, so this file drives
-# nginx itself (master and one worker, daemon, in t/servroot-017): two
+# nginx itself (master and one worker, daemon, in t/servroot-018): two
 # key sets (devkey, otherkey), each with a probe; one livekit-server
 # answers 200 at once (a server block of the same nginx), the other is a
 # black hole that accepts and never answers (the probe gives up after 5 s:
@@ -14,7 +14,7 @@
 # which this file holds) must leave the running probes as they were.
 #
 # Settings: TEST_NGINX_BINARY, TEST_NGINX_LOAD_MODULES, TEST_NGINX_PORT
-# (this file also uses the two ports after it).
+# (this file also uses the two ports after it), TEST_NGINX_LD_PRELOAD.
 
 use strict;
 use warnings;
@@ -28,10 +28,15 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
+
+# make test-asan: its runtime first, for nginx only (as Test::Nginx does)
+$ENV{LD_PRELOAD} = join ':', grep { length } $ENV{TEST_NGINX_LD_PRELOAD},
+                                             $ENV{LD_PRELOAD}
+    if $ENV{TEST_NGINX_LD_PRELOAD};
 my @modules = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
 my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
 my ($answering, $hole_port) = ($port + 1, $port + 2);
-my $dir = getcwd() . '/t/servroot-017';
+my $dir = getcwd() . '/t/servroot-018';
 
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no module' unless @modules;
 
