@@ -330,8 +330,10 @@ invalid interval "never" in "livekit_token_upstream_check"
     location = /status {
         livekit_token_status;
     }
+    # a few seconds for the probe to run: limit_rate counts the header
+    # too (about 170 bytes), so 50 bytes a second is 3 to 4 s
     location = /slow {
-        limit_rate 1;
+        limit_rate 50;
         return 200 "....";
     }
 --- request eval
