@@ -351,9 +351,15 @@ ngx_http_livekit_revoke_load(ngx_http_livekit_revoke_zone_t *z,
             continue;
         }
 
-        /* no longer than this configuration would keep it */
-        rv.expires = ngx_min(rv.expires,
-                             ngx_max(rv.created, rv.before) + z->ttl);
+        /*
+         * no longer than this configuration would keep it; but a used
+         * invitation until the invitation itself expires, even when
+         * max_ttl was made shorter since it was used
+         */
+        if (rv.kind != NGX_HTTP_LIVEKIT_REVOKE_USED) {
+            rv.expires = ngx_min(rv.expires,
+                                 ngx_max(rv.created, rv.before) + z->ttl);
+        }
 
         if (ngx_http_livekit_revoke_insert(z, &rv) != NGX_OK) {
             skipped++;

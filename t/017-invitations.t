@@ -17,7 +17,7 @@ no_long_string();
 no_shuffle();
 
 # several workers, so that a single-use invitation and a revocation are
-# shared memory's business, as in production (TEST 21 races them)
+# shared memory's business, as in production (a block below races them)
 master_on();
 workers(4);
 
@@ -371,7 +371,19 @@ my $t = time;
 
 
 
-=== TEST 16: a revoked invitation mints no more tokens, and the tokens it minted are refused at the join
+=== TEST 16: a used invitation stays used until it expires, even when max_ttl was shorter than its life when nginx restarts
+--- user_files eval
+my $t = time;
+">>> keys.yaml\n" . LiveKitToken::keys_file()
+. ">>> revocations.json\n[{\"used_invitation\":\"inv-long\",\"created\":" . ($t - 8 * 86400) . ",\"expires\":" . ($t + 3600) . "}]\n"
+--- request eval
+["GET /token?invite=" . main::inv(id => 'inv-long', single_use => 1)]
+--- error_code: 403
+--- response_body_like: invitation_used
+
+
+
+=== TEST 17: a revoked invitation mints no more tokens, and the tokens it minted are refused at the join
 --- request eval
 my $i = main::inv(id => 'inv-revoked', identity => 'jane');
 ["GET /token?invite=$i",
@@ -392,7 +404,7 @@ my $i = main::inv(id => 'inv-revoked', identity => 'jane');
 
 
 
-=== TEST 17: the admin location creates an invitation: signed with the key set's key, its id, the link, and what it grants
+=== TEST 18: the admin location creates an invitation: signed with the key set's key, its id, the link, and what it grants
 --- more_headers
 Content-Type: application/json
 --- request
@@ -423,7 +435,7 @@ reply: room=consult-42,role=client,identity=jane,name=Jane Doe,single_use=true
 
 
 
-=== TEST 18: the admin's defaults: a reusable invitation for a day, without identity; the link is $scheme://$host/?invite= unless configured
+=== TEST 19: the admin's defaults: a reusable invitation for a day, without identity; the link is $scheme://$host/?invite= unless configured
 --- request
 POST /invite-default
 {"room":"consult-9","role":"editor"}
@@ -447,7 +459,7 @@ identity: none
 
 
 
-=== TEST 19: what is not an invitation request is refused with a JSON error saying what to fix
+=== TEST 20: what is not an invitation request is refused with a JSON error saying what to fix
 --- request eval
 [map { "POST /invite\n$_" }
   '{"role":"client"}',
@@ -478,7 +490,7 @@ identity: none
 
 
 
-=== TEST 20: the admin location answers POST only, and refuses a large body before reading it
+=== TEST 21: the admin location answers POST only, and refuses a large body before reading it
 --- request eval
 ["GET /invite", "POST /invite\n" . ('{"room":"r","role":"client","name":"' . ("n" x 20000) . '"}')]
 --- error_code eval
@@ -491,7 +503,7 @@ identity: none
 
 
 
-=== TEST 21: concurrent uses of one single-use invitation across four workers: exactly one token
+=== TEST 22: concurrent uses of one single-use invitation across four workers: exactly one token
 --- config eval
 my $m = CORE::join "\n", map { "        mirror /m$_;" } 1 .. 15;
 my $l = CORE::join "\n", map { "    location = /m$_ { internal; proxy_pass http://127.0.0.1:\$server_port/token\$is_args\$args; }" } 1 .. 15;
@@ -526,7 +538,7 @@ sub {
 
 
 
-=== TEST 22: livekit_token_invitation needs the zone and a role, and takes the room and identity from the invitation only
+=== TEST 23: livekit_token_invitation needs the zone and a role, and takes the room and identity from the invitation only
 --- http_config
     livekit_keys_file ../html/keys.yaml;
     livekit_api_key devkey;
@@ -542,7 +554,7 @@ sub {
 
 
 
-=== TEST 23: livekit_token_room or livekit_token_identity beside livekit_token_invitation is refused at start
+=== TEST 24: livekit_token_room or livekit_token_identity beside livekit_token_invitation is refused at start
 --- config
     location = /token {
         livekit_token             on;
@@ -555,7 +567,7 @@ sub {
 
 
 
-=== TEST 24: a role's name and grants are checked at start
+=== TEST 25: a role's name and grants are checked at start
 --- http_config eval
 $main::HttpConfig . "    livekit_invitation_role  client  roomJoin;\n"
 --- must_die
@@ -564,7 +576,7 @@ role "client" is defined twice
 
 
 
-=== TEST 25: an unknown grant in livekit_invitation_role is refused at start
+=== TEST 26: an unknown grant in livekit_invitation_role is refused at start
 --- http_config eval
 $main::HttpConfig . "    livekit_invitation_role  guest  roomJoin  canFly;\n"
 --- must_die
@@ -573,7 +585,7 @@ unknown grant "canFly" in "livekit_invitation_role"
 
 
 
-=== TEST 26: a role name with a space is refused at start
+=== TEST 27: a role name with a space is refused at start
 --- http_config eval
 $main::HttpConfig . "    livekit_invitation_role  \"bad name\"  roomJoin;\n"
 --- must_die
@@ -582,7 +594,7 @@ invalid role name "bad name" in "livekit_invitation_role" (1 to 64 letters, digi
 
 
 
-=== TEST 27: livekit_token_invitation takes off, or required with ttl=invitation or ttl=location
+=== TEST 28: livekit_token_invitation takes off, or required with ttl=invitation or ttl=location
 --- config
     location = /token {
         livekit_token             on;
@@ -594,7 +606,7 @@ invalid value in "livekit_token_invitation" (off, or required with ttl=invitatio
 
 
 
-=== TEST 28: livekit_invitation_admin needs the zone and a role, and a location of its own
+=== TEST 29: livekit_invitation_admin needs the zone and a role, and a location of its own
 --- http_config
     livekit_keys_file ../html/keys.yaml;
     livekit_api_key devkey;
@@ -609,7 +621,7 @@ invalid value in "livekit_token_invitation" (off, or required with ttl=invitatio
 
 
 
-=== TEST 29: one location cannot both mint and create invitations
+=== TEST 30: one location cannot both mint and create invitations
 --- config
     location = /invite {
         livekit_token             on;
@@ -621,7 +633,7 @@ invalid value in "livekit_token_invitation" (off, or required with ttl=invitatio
 
 
 
-=== TEST 30: the first "invite" of a query is the one read, percent-decoded as URLSearchParams does
+=== TEST 31: the first "invite" of a query is the one read, percent-decoded as URLSearchParams does
 --- request eval
 my $i = main::inv(identity => 'jane');
 my $enc = $i; $enc =~ s/\./%2E/; $enc =~ s/-/%2D/g;
@@ -633,7 +645,7 @@ my $enc = $i; $enc =~ s/\./%2E/; $enc =~ s/-/%2D/g;
 
 
 
-=== TEST 31: $livekit_invitation is the invitation a joining token was minted from, for the join log
+=== TEST 32: $livekit_invitation is the invitation a joining token was minted from, for the join log
 --- http_config eval
 $main::HttpConfig . "    log_format  joins  '\$livekit_join inv=\$livekit_invitation id=\$livekit_identity';\n"
 --- config
