@@ -3,7 +3,8 @@
 # result into the state the new configuration shows for another probe.
 #
 # Test::Nginx cannot reload in the middle of a block, so this file drives
-# nginx itself (master and one worker, daemon, in t/servroot-018): two
+# nginx itself (master and one worker, daemon, in t/servroot-018, or
+# beside TEST_NGINX_SERVROOT): two
 # key sets (devkey, otherkey), each with a probe; one livekit-server
 # answers 200 at once (a server block of the same nginx), the other is a
 # black hole that accepts and never answers (the probe gives up after 5 s:
@@ -14,7 +15,8 @@
 # which this file holds) must leave the running probes as they were.
 #
 # Settings: TEST_NGINX_BINARY, TEST_NGINX_LOAD_MODULES, TEST_NGINX_PORT
-# (this file also uses the two ports after it), TEST_NGINX_LD_PRELOAD.
+# (and two free ports the system gives), TEST_NGINX_SERVROOT,
+# TEST_NGINX_LD_PRELOAD.
 
 use strict;
 use warnings;
@@ -35,15 +37,30 @@ $ENV{LD_PRELOAD} = join ':', grep { length } $ENV{TEST_NGINX_LD_PRELOAD},
     if $ENV{TEST_NGINX_LD_PRELOAD};
 my @modules = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
 my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
-my ($answering, $hole_port) = ($port + 1, $port + 2);
-my $dir = getcwd() . '/t/servroot-018';
+
+# beside the runner's servroot when it has one (the matrix runs versions
+# side by side, each with its own)
+my $dir = $ENV{TEST_NGINX_SERVROOT} ? "$ENV{TEST_NGINX_SERVROOT}-018"
+                                    : getcwd() . '/t/servroot-018';
+
+# the other two ports are free ones the system gives, not $port + 1 and
+# + 2, which the matrix gives the version beside this one
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 1, ReuseAddr => 1)
+        or BAIL_OUT("no free port: $!");
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
 
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no module' unless @modules;
 
-my $hole = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                 LocalPort => $hole_port, Listen => 16,
-                                 ReuseAddr => 1)
-    or BAIL_OUT("cannot listen on 127.0.0.1:$hole_port: $!");
+my $hole = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                 Listen => 16, ReuseAddr => 1)
+    or BAIL_OUT("cannot listen on 127.0.0.1: $!");
+my $hole_port = $hole->sockport;
+my $answering = free_port();
 my @held;       # connections the black hole accepted, never answered
 
 # waits up to $timeout s for a connection to the black hole; 1 if one came
