@@ -22,6 +22,8 @@
 
 /* 16 characters of base64url, as a token's jti */
 #define NGX_HTTP_LIVEKIT_INVITE_ID_BYTES  12
+#define NGX_HTTP_LIVEKIT_INVITE_ID_LEN                                        \
+    ngx_base64_encoded_length(NGX_HTTP_LIVEKIT_INVITE_ID_BYTES)
 
 #define NGX_HTTP_LIVEKIT_INVITE_DEFAULT   (24 * 60 * 60)
 #define NGX_HTTP_LIVEKIT_INVITE_MIN       60
@@ -201,8 +203,7 @@ ngx_http_livekit_invite_create(ngx_http_request_t *r)
 
     ngx_http_livekit_reply_log(r, &log);
 
-    p = ngx_pnalloc(r->pool,
-                    ngx_base64_encoded_length(NGX_HTTP_LIVEKIT_INVITE_ID_BYTES));
+    p = ngx_pnalloc(r->pool, NGX_HTTP_LIVEKIT_INVITE_ID_LEN);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
