@@ -109,6 +109,11 @@ YAML
 node t/node/webhook-app.mjs "$app_port" "$run/received.jsonl" "$key" "$secret" \
     >"$run/logs/app.log" 2>&1 &
 pids+=($!)
+# listening before livekit-server's first webhook: one that found no
+# application (502) would be verified by the door and never arrive
+app_up() { (exec 3<>"/dev/tcp/127.0.0.1/$app_port") 2>/dev/null; }
+for _ in $(seq 100); do app_up && break; sleep 0.2; done
+check "the application listens on :$app_port" app_up
 start_lk() {
     SSL_CERT_FILE=$run/cert.pem "$lk" --config "$run/livekit.yaml" \
         >>"$run/logs/livekit.log" 2>&1 &
