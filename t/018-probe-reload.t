@@ -89,6 +89,14 @@ sub hole_drain {
 sub write_conf {
     my ($devkey_url, $otherkey_url, %opt) = @_;
     my $load = join '', map { "load_module $_;\n" } @modules;
+    # as Test::Nginx does: an nginx built with --user=nginx has no such
+    # user on this machine, nor the temporary paths it was configured with
+    $load .= "user root;\n" if $> == 0;
+    my $v = `$nginx -V 2>&1`;
+    my $temp = join '', map { "    ${_}_temp_path $dir/${_}_temp;\n" }
+        grep { $_ =~ /^(?:client_body|proxy)$/
+               || $v !~ /--without-http_${_}_module/ }
+        qw(client_body proxy fastcgi scgi uwsgi);
     my $interval = $opt{interval} // '30s';
     my $extra = $opt{extra} // '';
     open my $f, '>', "$dir/conf/nginx.conf" or die "$dir/conf/nginx.conf: $!";
@@ -100,7 +108,7 @@ pid logs/nginx.pid;
 error_log logs/error.log info;
 events { worker_connections 64; }
 http {
-    access_log off;
+$temp    access_log off;
     livekit_keys_file keys.yaml;
     livekit_url ws://127.0.0.1:7880;
     server {
