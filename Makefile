@@ -11,7 +11,7 @@
 #   make test     deps + module + every suite below (scripts/test.sh), then
 #                 `suites: N passed, N failed`
 #   make test-nginx | test-build | test-load | test-node | e2e | test-aws |
-#   make test-fuzz
+#   make test-fuzz | e2e-browsers
 #                 one suite of `make test`
 #   make test-matrix   t/*.t, the TokenVerifier check and the ACME suite
 #                 (e2e/acme.sh with nginx-acme built for that version; not
@@ -50,7 +50,7 @@ NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node test-aws test-load \
-        test-fuzz test-build test-matrix test-deb deb e2e run docker bench \
+        test-fuzz test-build test-matrix test-deb deb e2e e2e-browsers run docker bench \
         clean e2e-multinode e2e-recording bench-frontdoor \
         test-valgrind test-asan fuzz fuzz-campaign acme test-acme FORCE
 
@@ -103,6 +103,9 @@ deb:
 
 test-deb: deb
 	@scripts/test.sh deb
+
+e2e-browsers: deps module
+	@scripts/test.sh browsers
 
 e2e-multinode: deps module
 	@scripts/test.sh multinode

@@ -26,6 +26,7 @@ import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { initScript, pageRtcStats } from './rtc-page.mjs';
 
 const env = (k, d) => process.env[k] ?? d;
 const door = env('E2E_DOOR', 'https://meet.dissertation-editor.com');
@@ -41,114 +42,9 @@ const ok = (cond, msg) => {
   return cond;
 };
 
-// Wraps RTCPeerConnection so the test can read getStats(); for icetcp, also
-// keeps only livekit-server's ICE/TCP candidates and points them at nginx's
-// pass-through port: the candidate a production livekit-server would
-// advertise when its rtc.node_ip is the nginx host.
-function initScript({ icetcp, lkTcpPort, icetcpPort }) {
-  const Orig = window.RTCPeerConnection;
-  window.__pcs = [];
-  const rewrite = (cand) => {
-    if (!icetcp || !cand) return cand;
-    const p = cand.replace(/^a=/, '').split(' ');
-    if (p.length < 8) return cand;
-    if (p[2].toLowerCase() !== 'tcp') return null;
-    if (p[5] === String(lkTcpPort)) p[5] = String(icetcpPort);
-    return (cand.startsWith('a=') ? 'a=' : '') + p.join(' ');
-  };
-  // icetcp: our own UDP candidates are not told to the server either, or
-  // it would reach us over UDP (as a peer-reflexive candidate)
-  const keepLocal = (ev) => !icetcp || !ev.candidate || !/ udp /i.test(` ${ev.candidate.candidate} `);
-  const stripUdp = (d) => {
-    if (!icetcp || !d || !d.sdp) return d;
-    const sdp = d.sdp
-      .split('\r\n')
-      .filter((l) => !(l.startsWith('a=candidate:') && / udp /i.test(` ${l} `)))
-      .join('\r\n');
-    return new RTCSessionDescription({ type: d.type, sdp });
-  };
-  class PC extends Orig {
-    constructor(...args) {
-      super(...args);
-      window.__pcs.push(this);
-    }
-    addEventListener(type, fn, ...rest) {
-      if (type === 'icecandidate' && typeof fn === 'function') {
-        const inner = fn;
-        fn = (ev) => keepLocal(ev) && inner.call(this, ev);
-      }
-      return super.addEventListener(type, fn, ...rest);
-    }
-    set onicecandidate(fn) {
-      super.onicecandidate = typeof fn === 'function' ? (ev) => keepLocal(ev) && fn.call(this, ev) : fn;
-    }
-    get onicecandidate() {
-      return super.onicecandidate;
-    }
-    get localDescription() {
-      return stripUdp(super.localDescription);
-    }
-    async createOffer(...args) {
-      return stripUdp(await super.createOffer(...args));
-    }
-    async createAnswer(...args) {
-      return stripUdp(await super.createAnswer(...args));
-    }
-    addIceCandidate(c, ...rest) {
-      if (icetcp && c && c.candidate) {
-        const r = rewrite(c.candidate);
-        if (r === null) return Promise.resolve();
-        c = { ...(typeof c.toJSON === 'function' ? c.toJSON() : c), candidate: r };
-      }
-      return super.addIceCandidate(c, ...rest);
-    }
-    setRemoteDescription(d, ...rest) {
-      if (icetcp && d && d.sdp) {
-        const sdp = d.sdp
-          .split('\r\n')
-          .map((l) => (l.startsWith('a=candidate:') ? rewrite(l) : l))
-          .filter((l) => l !== null)
-          .join('\r\n');
-        d = { type: d.type, sdp };
-      }
-      return super.setRemoteDescription(d, ...rest);
-    }
-  }
-  window.RTCPeerConnection = PC;
-}
-
 // What the page's peer connections say: selected pairs and inbound video.
 async function rtcSummary(page) {
-  return page.evaluate(async () => {
-    const res = { pairs: [], framesDecoded: 0, bytesReceived: 0 };
-    for (const pc of window.__pcs || []) {
-      if (pc.connectionState === 'closed') continue;
-      const stats = await pc.getStats();
-      const byId = new Map();
-      stats.forEach((s) => byId.set(s.id, s));
-      stats.forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') {
-          res.framesDecoded += s.framesDecoded || 0;
-          res.bytesReceived += s.bytesReceived || 0;
-        }
-        if (s.type === 'transport' && s.selectedCandidatePairId) {
-          const pair = byId.get(s.selectedCandidatePairId);
-          if (!pair) return;
-          const l = byId.get(pair.localCandidateId) || {};
-          const r = byId.get(pair.remoteCandidateId) || {};
-          res.pairs.push({
-            state: pair.state,
-            bytesReceived: pair.bytesReceived,
-            bytesSent: pair.bytesSent,
-            local: { type: l.candidateType, protocol: l.protocol, relayProtocol: l.relayProtocol, url: l.url, address: l.address, port: l.port },
-            remote: { type: r.candidateType, protocol: r.protocol, address: r.address, port: r.port },
-            sdpCandidates: (pc.localDescription?.sdp.match(/a=candidate:.*/g) || []).length,
-          });
-        }
-      });
-    }
-    return res;
-  });
+  return page.evaluate(pageRtcStats);
 }
 
 // A remote participant's <video> that is playing: has a size, not paused,

@@ -17,6 +17,9 @@ debs=(
     python3 python3-venv                      # t/aws: moto, boto3, pytest
     libnginx-mod-stream                       # stream {} of nginx.conf.example
     chromium libnss3-tools                    # e2e: Debian's Chromium, NSS trust
+    firefox-esr nftables iproute2             # e2e/browsers.sh: Firefox, each
+                                              # browser's network namespace
+    webkit2gtk-driver xvfb                    # e2e/browsers.sh: the WebKitGTK probe
     libvpx-dev libopus-dev pkg-config         # e2e Go client: VP8/Opus frames
     openssl
     libclang-dev                              # make acme: bindgen (nginx-acme)

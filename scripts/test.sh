@@ -2,7 +2,9 @@
 # Runs the suites: t/*.t under Test::Nginx (or, when it is not installed,
 # the compatible runner in t/compat), the Node check of tokens with
 # livekit-server-sdk's TokenVerifier, the front door end to end (e2e/run.sh:
-# livekit-server, Go participants, Chromium), reload under load (t/load)
+# livekit-server, Go participants, Chromium), Chromium and Firefox from
+# network namespaces of their own over UDP, ICE/TCP and TURN/TLS on 443
+# (e2e/browsers.sh), reload under load (t/load),
 # two livekit-server nodes on Redis behind the front door
 # (e2e/multinode.sh), recordings by Egress to a moto S3 bucket
 # (e2e/recording.sh), the SSM suite against moto, the key-file corpus
@@ -11,7 +13,7 @@
 # local ACME CA (e2e/acme.sh: nginx's ACME module and pebble), what the
 # module build does with `nginx -V` and tarballs (t/build), and each
 # libFuzzer harness briefly (5 s; `make fuzz` runs them longer).
-# `scripts/test.sh nginx|build|load|node|e2e|multinode|recording|webhook|aws|keys|acme|fuzz`
+# `scripts/test.sh nginx|build|load|node|e2e|browsers|multinode|recording|webhook|aws|keys|acme|fuzz`
 # runs one; `scripts/test.sh deb` (not in `all`: it installs into the system
 # nginx) runs t/deb/run.sh.
 set -uo pipefail
@@ -74,6 +76,10 @@ fi
 
 if [[ $what == all || $what == e2e ]]; then
     run "front door e2e" e2e/run.sh
+fi
+
+if [[ $what == all || $what == browsers ]]; then
+    run "every browser and path from its own network (e2e/browsers.sh)" e2e/browsers.sh
 fi
 
 if [[ $what == all || $what == webhook ]]; then

@@ -223,4 +223,13 @@ func (o *opusDecoder) decode(pkt []byte) (int, error) {
 	return int(n), nil
 }
 
+// peak: the largest absolute sample of the last n decoded (per channel)
+func (o *opusDecoder) peak(n int) int {
+	m := 0
+	for _, v := range o.pcm[:min(2*n, len(o.pcm))] {
+		m = max(m, int(v), -int(v))
+	}
+	return m
+}
+
 func (o *opusDecoder) close() { C.opus_decoder_destroy(o.d) }

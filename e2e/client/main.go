@@ -7,7 +7,7 @@
 //	client [flags] edge       forged, expired, foreign... joins refused at the door (-keys)
 //	client [flags] revoke     a participant revoked and removed, its reconnect refused
 //	client [flags] idle       a signalling WebSocket survives -idle of silence
-//	client [flags] publish    a synthetic participant for the browser tests
+//	client [flags] publish    a synthetic participant for the browser tests (RECEIVED on exit)
 //	client [flags] agent      POST /token dispatching -agent: it joins and sends data
 //	client [flags] multinode  participants over two nodes, one killed (-nodes)
 //	client [flags] turnsni NAME=LO-HI...  TURN/TLS by SNI on :443 reaches NAME's node (-keys)
@@ -211,7 +211,8 @@ func pubsub(door *frontDoor, room string) {
 	got.mu.Unlock()
 }
 
-// publish: stay in the room with synthetic media until killed or -duration.
+// publish: stay in the room with synthetic media until killed or -duration,
+// decoding what the others publish; on leaving, print a RECEIVED line.
 func publish(door *frontDoor, room string) {
 	id := *flagIdentity
 	if id == "" {
@@ -222,12 +223,18 @@ func publish(door *frontDoor, room string) {
 		notOK("publish: GET /token: %v", err)
 		return
 	}
-	r, err := lksdk.ConnectToRoomWithToken(t.URL, t.Token, lksdk.NewRoomCallback())
+	got := &received{}
+	cb := lksdk.NewRoomCallback()
+	cb.OnTrackSubscribed = func(track *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, rp *lksdk.RemoteParticipant) {
+		go got.consume(track, rp)
+	}
+	r, err := lksdk.ConnectToRoomWithToken(t.URL, t.Token, cb, lksdk.WithAutoSubscribe(true))
 	if err != nil {
 		notOK("publish: join %s: %v", room, err)
 		return
 	}
 	defer r.Disconnect()
+	defer func() { fmt.Println(got.report()) }()
 	stop, err := publishSynthetic(r)
 	if err != nil {
 		notOK("publish: %v", err)

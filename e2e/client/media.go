@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,6 +108,7 @@ type received struct {
 	videoErrors int
 	audioPkts   int
 	audioErrors int
+	audioPeak   int // largest decoded sample, absolute
 	data        []string
 	from        map[string]bool
 }
@@ -114,6 +117,19 @@ func (r *received) snapshot() (v, a int, w, h int, data []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.videoFrames, r.audioPkts, r.videoW, r.videoH, append([]string(nil), r.data...)
+}
+
+// report: one line for the suite that reads it (e2e/browsers.sh)
+func (r *received) report() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	from := make([]string, 0, len(r.from))
+	for id := range r.from {
+		from = append(from, id)
+	}
+	return fmt.Sprintf("RECEIVED from=%s video=%d size=%dx%d audio=%d peak=%d errors=%d",
+		strings.Join(from, ","), r.videoFrames, r.videoW, r.videoH, r.audioPkts, r.audioPeak,
+		r.videoErrors+r.audioErrors)
 }
 
 func (r *received) consume(track *webrtc.TrackRemote, rp *lksdk.RemoteParticipant) {
@@ -162,11 +178,13 @@ func (r *received) consume(track *webrtc.TrackRemote, rp *lksdk.RemoteParticipan
 				return
 			}
 			n, err := dec.decode(pkt.Payload)
+			peak := dec.peak(n)
 			r.mu.Lock()
 			if err != nil {
 				r.audioErrors++
 			} else if n > 0 {
 				r.audioPkts++
+				r.audioPeak = max(r.audioPeak, peak)
 			}
 			r.mu.Unlock()
 		}
