@@ -41,7 +41,8 @@
 #   make fuzz     libFuzzer harnesses for every parser (FUZZ_SECONDS=60 each)
 #   make bench    deps + module + benchmark of A/B/C/D (bench/README.md);
 #                 BENCH_QUICK=1: a 40 s smoke run; then bench/frontdoor.sh
-#   make bench-frontdoor   LiveKit joins straight vs through the front door
+#   make bench-frontdoor   LiveKit joins straight vs through the front door,
+#                 then three doors: straight, nginx, Caddy + caddy-l4 (bench/doors.sh)
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
@@ -143,6 +144,7 @@ bench: deps module
 
 bench-frontdoor: deps module
 	@bench/frontdoor.sh
+	@bench/doors.sh
 
 docker:
 	@if docker info >/dev/null 2>&1; then \

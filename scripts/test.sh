@@ -111,6 +111,10 @@ if [[ $what == all || $what == bench ]]; then
     # token verified with TokenVerifier, one short round
     run "bench smoke (BENCH_QUICK=1, results in build/bench)" \
         env BENCH_QUICK=1 BENCH_RESULTS="$repo/build/bench" bench/run.sh
+    # the three doors (straight, nginx, Caddy with caddy-l4) still work: every
+    # join, hold and /token through each; timings reported, never asserted
+    run "bench smoke: three doors (BENCH_QUICK=1 bench/doors.sh)" \
+        env BENCH_QUICK=1 BENCH_RESULTS="$repo/build/bench" bench/doors.sh
 fi
 
 if [[ $what == all || $what == fuzz ]]; then

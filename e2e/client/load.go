@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,21 +45,25 @@ type loadResult struct {
 	Subscribed int       `json:"subscribed_tracks"`
 }
 
-// cpuSeconds sums the CPU time of the pids: /proc/PID/schedstat (ns), the
-// tick-free counter; utime+stime of /proc/PID/stat count 10 ms ticks.
+// cpuSeconds sums the CPU time of the pids, every thread of each:
+// /proc/PID/task/TID/schedstat (ns), the tick-free counter (utime+stime of
+// /proc/PID/stat count 10 ms ticks).  Threads that have exited are not
+// counted: nginx's workers and Go's runtime threads live as long as the
+// process.
 func cpuSeconds(pids []int) float64 {
 	var t float64
 	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
-		if err != nil {
-			continue
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+		for _, f := range tasks {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			if fs := strings.Fields(string(b)); len(fs) >= 1 {
+				ns, _ := strconv.ParseFloat(fs[0], 64)
+				t += ns / 1e9
+			}
 		}
-		f := strings.Fields(string(b))
-		if len(f) < 1 {
-			continue
-		}
-		ns, _ := strconv.ParseFloat(f[0], 64)
-		t += ns / 1e9
 	}
 	return t
 }

@@ -12,6 +12,8 @@
 //	client [flags] multinode  participants over two nodes, one killed (-nodes)
 //	client [flags] turnsni NAME=LO-HI...  TURN/TLS by SNI on :443 reaches NAME's node (-keys)
 //	client [flags] load URL   join -n participants to URL, print timings (bench)
+//	client [flags] sigload URL  -n signalling-only joins (token from -door, or
+//	                          minted with -keys), held -hold, print timings (bench)
 //
 // Each check prints "ok - ..." or "not ok - ..."; the exit status is the
 // number of failed checks (capped).
@@ -94,8 +96,17 @@ func main() {
 		load(flag.Arg(1))
 		os.Exit(failed)
 	}
+	if flag.NArg() == 2 && flag.Arg(0) == "sigload" {
+		door, err := newFrontDoor(*flagDoor, *flagCA, *flagResolve)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "client:", err)
+			os.Exit(2)
+		}
+		sigload(door, flag.Arg(1))
+		os.Exit(min(failed, 100))
+	}
 	if flag.NArg() != 1 && flag.Arg(0) != "turnsni" {
-		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|edge|revoke|idle|publish|agent|multinode|turnsni|load")
+		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|edge|revoke|idle|publish|agent|multinode|turnsni|load|sigload")
 		os.Exit(2)
 	}
 	if *flagVerbose {
