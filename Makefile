@@ -42,7 +42,8 @@
 #   make bench    deps + module + benchmark of A/B/C/D (bench/README.md);
 #                 BENCH_QUICK=1: a 40 s smoke run; then bench/frontdoor.sh
 #   make bench-frontdoor   LiveKit joins straight vs through the front door,
-#                 then three doors: straight, nginx, Caddy + caddy-l4 (bench/doors.sh)
+#                 then three doors: straight, nginx, Caddy + caddy-l4 (bench/doors.sh),
+#                 and reloads with live calls through nginx and Caddy (bench/reloads.sh)
 
 SHELL   := /bin/bash
 MODULE  := build/ngx_http_livekit_token_module.so
@@ -145,6 +146,7 @@ bench: deps module
 bench-frontdoor: deps module
 	@bench/frontdoor.sh
 	@bench/doors.sh
+	@bench/reloads.sh
 
 docker:
 	@if docker info >/dev/null 2>&1; then \

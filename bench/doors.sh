@@ -47,74 +47,13 @@ else
     n=${BENCH_DOORS_N:-200} rounds=${BENCH_DOORS_ROUNDS:-3} hold=${BENCH_DOORS_HOLD:-10s}
     ramp=${BENCH_DOORS_RAMP-500 1000 2000} wrk_s=5
 fi
+# shellcheck source=doors-lib.sh
+. "$bench/doors-lib.sh"
 conc=${BENCH_DOORS_CONC:-8}
-off=${BENCH_DOORS_PORT_BASE:-24750}
-HTTP_PORT=$off NGINX_PORT=$((off + 1)) LK=$((off + 10)) LK_TURN=$((off + 14))
-CADDY_PORT=$((off + 20)) CADDY_HTTP=$((off + 21)) NODE_PORT=$((off + 22)) CADDY_ADMIN=$((off + 23))
-
-rm -rf "$run"
-mkdir -p "$run/logs" "$results"
-ports_free $HTTP_PORT $NGINX_PORT $((off + 2)) $((off + 3)) $LK $((LK + 1)) $((LK + 2)) \
-    $LK_TURN $CADDY_PORT $CADDY_HTTP $NODE_PORT $CADDY_ADMIN || exit 1
-[ -f "$module" ] || { echo "bench/doors: build the module first (make module)" >&2; exit 1; }
-lk_bin=$(scripts/livekit-server.sh build) || exit 1
-caddy_bin=$(scripts/caddy.sh build) || exit 1
-build_client || exit 1
-fd_npm_ci bench/node >"$run/npm.log" 2>&1 || { cat "$run/npm.log" >&2; exit 1; }
-
-fd_ca "$run/ca"
-fd_cert "$run/ca" "$run/certs/meet" "$domain"
-fd_cert "$run/ca" "$run/certs/turn" "turn.$domain"
-fd_keys "$run/keys.yaml"
-scripts/livekit-server.sh config "$run/livekit.yaml" KEY_FILE="$run/keys.yaml" \
-    PORT="$LK" TCP_PORT=$((LK + 1)) UDP_PORT=$((LK + 2)) LOG_LEVEL=warn \
-    TURN_DOMAIN="turn.$domain" TURN_TLS_PORT=$LK_TURN TURN_UDP_PORT=0 \
-    TURN_RELAY=$((off + 30))-$((off + 39))
-spawn "$run/logs/livekit.log" "$lk_bin" --config "$run/livekit.yaml"
-lk_pid=$spawned
-wait_http "http://127.0.0.1:$LK/" 30 || { echo "livekit-server did not start" >&2; exit 1; }
-
-# ---- nginx: the example, one worker ---------------------------------------------
-export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs \
-       FD_DEMO=$repo/build/demo FD_HOST=127.0.0.1 FD_HTTP_PORT=$HTTP_PORT \
-       FD_HTTPS_PORT=$NGINX_PORT FD_URL=wss://$domain:$NGINX_PORT FD_LK_PORT=$LK \
-       FD_INTERNAL_HTTPS_PORT=$((off + 2)) FD_TURN_TERM_PORT=$((off + 3)) \
-       FD_LK_TURN_TLS_PORT=$LK_TURN FD_LK_TCP_PORT=$((LK + 1)) FD_ICETCP_PORT=$((off + 4))
-fd_render "$run/nginx.conf" certbot stream turn443 || exit 1
-# one worker; and no limit_req on /token, which would answer 429 to a load
-# generator's single address beyond the example's 5 r/s (burst 20)
-sed -i -e 's/^worker_processes .*;/worker_processes    1;/' -e '/^\s*limit_req\s/d' "$run/nginx.conf"
-start_nginx "$run/nginx.conf" || { echo "nginx did not start" >&2; exit 1; }
-nginx_worker=$(pgrep -P "$(cat "$run/nginx.pid")" | head -n 1)
-
-# ---- Caddy: the guide's layer4 server, its own HTTP server behind it ---------------
-sed -e "s|@CERTS@|$run/certs|g" -e "s|@DOMAIN@|$domain|g" -e "s|@PORT@|$CADDY_PORT|g" \
-    -e "s|@HTTP@|$CADDY_HTTP|g" -e "s|@NODE@|$NODE_PORT|g" -e "s|@LK@|$LK|g" \
-    -e "s|@LK_TURN@|$LK_TURN|g" -e "s|@ADMIN@|$CADDY_ADMIN|g" \
-    bench/caddy/caddy.json.in >"$run/caddy.json"
-spawn "$run/logs/node.log" node bench/node/server.mjs "$NODE_PORT" "$run/keys.yaml" \
-    "wss://$domain:$CADDY_PORT"
-node_pid=$spawned
-spawn "$run/logs/caddy.log" env HOME="$run" XDG_DATA_HOME="$run/caddy-data" \
-    XDG_CONFIG_HOME="$run/caddy-config" "$caddy_bin" run --config "$run/caddy.json"
-caddy_pid=$spawned
-wait_http "http://127.0.0.1:$NODE_PORT/token?room=r&participant=p" 10 \
-    || { echo "the token service did not start" >&2; exit 1; }
-curl_door() { # port path
-    curl -sS --max-time 10 --cacert "$run/ca/ca.pem" --resolve "$domain:$1:127.0.0.1" \
-        -o /dev/null -w '%{http_code}' "https://$domain:$1$2"
-}
-for ((i = 0; i < 50; i++)); do
-    [ "$(curl_door "$CADDY_PORT" '/token?room=r&participant=p' 2>/dev/null)" = 200 ] && break
-    sleep 0.2
-done
+mkdir -p "$results"
+doors_up 1 || exit 1
+nginx_worker=$(nginx_workers)
 echo "# bench/doors: $n participants a run, $rounds rounds, hold $hold; nginx worker $nginx_worker, caddy $caddy_pid (+ token service $node_pid), livekit-server $lk_pid"
-
-cpu_of() { # pid...: CPU seconds, every thread (schedstat, as sigload reads them)
-    local p
-    for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done \
-        | awk '{ ns += $1 } END { printf "%.3f", ns / 1e9 }'
-}
 
 # ---- correctness first: every door mints a token livekit-server accepts ----------
 smoke=1

@@ -115,6 +115,8 @@ if [[ $what == all || $what == bench ]]; then
     # join, hold and /token through each; timings reported, never asserted
     run "bench smoke: three doors (BENCH_QUICK=1 bench/doors.sh)" \
         env BENCH_QUICK=1 BENCH_RESULTS="$repo/build/bench" bench/doors.sh
+    run "bench smoke: reloads with live calls (BENCH_QUICK=1 bench/reloads.sh)" \
+        env BENCH_QUICK=1 BENCH_RESULTS="$repo/build/bench" bench/reloads.sh
 fi
 
 if [[ $what == all || $what == fuzz ]]; then

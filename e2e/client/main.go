@@ -12,6 +12,8 @@
 //	client [flags] multinode  participants over two nodes, one killed (-nodes)
 //	client [flags] turnsni NAME=LO-HI...  TURN/TLS by SNI on :443 reaches NAME's node (-keys)
 //	client [flags] load URL   join -n participants to URL, print timings (bench)
+//	client [flags] calls      -n participants in calls of two through -door, for
+//	                          -duration: audio gaps and reconnections (bench)
 //	client [flags] sigload URL  -n signalling-only joins (token from -door, or
 //	                          minted with -keys), held -hold, print timings (bench)
 //
@@ -106,7 +108,7 @@ func main() {
 		os.Exit(min(failed, 100))
 	}
 	if flag.NArg() != 1 && flag.Arg(0) != "turnsni" {
-		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|edge|revoke|idle|publish|agent|multinode|turnsni|load|sigload")
+		fmt.Fprintln(os.Stderr, "usage: client [flags] pubsub|negative|edge|revoke|idle|publish|agent|multinode|turnsni|load|sigload|calls")
 		os.Exit(2)
 	}
 	if *flagVerbose {
@@ -142,6 +144,8 @@ func main() {
 		multinode(door, room)
 	case "turnsni":
 		turnSNI(door, flag.Args()[1:])
+	case "calls":
+		calls(door)
 	default:
 		fmt.Fprintln(os.Stderr, "client: unknown command", flag.Arg(0))
 		os.Exit(2)
