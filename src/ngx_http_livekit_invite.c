@@ -57,7 +57,6 @@ static ngx_int_t ngx_http_livekit_invite_pin(ngx_http_request_t *r,
 static ngx_int_t ngx_http_livekit_invite_state(ngx_http_request_t *r,
     ngx_str_t *id, ngx_uint_t use, time_t expires,
     ngx_http_livekit_error_t *err);
-static void ngx_http_livekit_invite_cleanup(void *data);
 
 
 /*
@@ -465,7 +464,7 @@ ngx_http_livekit_invite_parse(ngx_pool_t *pool, ngx_log_t *log,
         goto invalid;
     }
 
-    cln->handler = ngx_http_livekit_invite_cleanup;
+    cln->handler = ngx_http_livekit_json_cleanup;
     cln->data = o;
 
     if (ngx_http_livekit_invite_fields(o, inv) == NGX_OK) {
@@ -637,13 +636,6 @@ ngx_http_livekit_invite_text(json_t *o, const char *name, size_t max,
     s->len = json_string_length(v);
 
     return ngx_http_livekit_check_text(s, 0, &err);
-}
-
-
-static void
-ngx_http_livekit_invite_cleanup(void *data)
-{
-    json_decref(data);
 }
 
 

@@ -44,7 +44,6 @@ static ngx_int_t ngx_http_livekit_invite_field(json_t *root,
     ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_invite_reply(ngx_http_request_t *r,
     ngx_http_livekit_invitation_t *inv, ngx_str_t *text);
-static void ngx_http_livekit_invite_json_cleanup(void *data);
 
 
 /*
@@ -179,7 +178,7 @@ ngx_http_livekit_invite_create(ngx_http_request_t *r)
     root = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
                       NULL);
 
-    cln->handler = ngx_http_livekit_invite_json_cleanup;
+    cln->handler = ngx_http_livekit_json_cleanup;
     cln->data = root;
 
     rc = ngx_http_livekit_invite_read(r, root, &inv, &err);
@@ -417,9 +416,3 @@ ngx_http_livekit_invite_reply(ngx_http_request_t *r,
     return ngx_http_livekit_reply(r, NGX_HTTP_CREATED, b);
 }
 
-
-static void
-ngx_http_livekit_invite_json_cleanup(void *data)
-{
-    json_decref(data);
-}

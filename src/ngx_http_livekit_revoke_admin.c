@@ -50,7 +50,6 @@ static ngx_int_t ngx_http_livekit_admin_reply(ngx_http_request_t *r,
     ngx_http_livekit_admin_t *a, ngx_uint_t status, const char *name);
 static ngx_str_t *ngx_http_livekit_admin_dump(ngx_pool_t *pool,
     json_t *value, ngx_str_t *out);
-static void ngx_http_livekit_admin_cleanup(void *data);
 static ngx_int_t ngx_http_livekit_admin_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -293,7 +292,7 @@ ngx_http_livekit_admin_read(ngx_http_request_t *r,
     root = json_loadb((char *) body.data, body.len, JSON_REJECT_DUPLICATES,
                       NULL);
 
-    cln->handler = ngx_http_livekit_admin_cleanup;
+    cln->handler = ngx_http_livekit_json_cleanup;
     cln->data = root;
 
     if (root == NULL) {
@@ -525,13 +524,6 @@ ngx_http_livekit_admin_dump(ngx_pool_t *pool, json_t *value, ngx_str_t *out)
     json_decref(value);
 
     return out->data ? out : NULL;
-}
-
-
-static void
-ngx_http_livekit_admin_cleanup(void *data)
-{
-    json_decref(data);
 }
 
 

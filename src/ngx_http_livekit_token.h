@@ -496,6 +496,7 @@ ngx_int_t ngx_http_livekit_send(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_livekit_reply_error(ngx_http_request_t *r,
     ngx_http_livekit_error_t *err);
 ngx_buf_t *ngx_http_livekit_json_buf(ngx_pool_t *pool, json_t *body);
+void ngx_http_livekit_json_cleanup(void *data);
 void ngx_http_livekit_reply_log(ngx_http_request_t *r, ngx_log_t *log);
 ngx_int_t ngx_http_livekit_header_out(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);

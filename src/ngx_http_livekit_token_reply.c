@@ -89,6 +89,15 @@ ngx_http_livekit_json_buf(ngx_pool_t *pool, json_t *body)
 }
 
 
+/* a pool cleanup handler that drops a jansson value (data: json_t *) */
+
+void
+ngx_http_livekit_json_cleanup(void *data)
+{
+    json_decref(data);
+}
+
+
 /* sends "b" as the whole JSON response, never to be stored */
 
 ngx_int_t

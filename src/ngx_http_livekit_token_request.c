@@ -54,7 +54,6 @@ static ngx_http_livekit_pin_t  ngx_http_livekit_pin_metadata = {
 
 static ngx_int_t ngx_http_livekit_arg(ngx_http_request_t *r, u_char *raw,
     size_t len, ngx_str_t *value);
-static void ngx_http_livekit_json_cleanup(void *data);
 static ngx_int_t ngx_http_livekit_json_fields(json_t *root,
     ngx_http_livekit_claims_t *c, ngx_http_livekit_error_t *err);
 static ngx_int_t ngx_http_livekit_json_str(json_t *root, const char *name,
@@ -406,13 +405,6 @@ ngx_http_livekit_json_fields(json_t *root, ngx_http_livekit_claims_t *c,
     }
 
     return NGX_OK;
-}
-
-
-static void
-ngx_http_livekit_json_cleanup(void *data)
-{
-    json_decref(data);
 }
 
 

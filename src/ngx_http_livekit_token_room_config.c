@@ -55,7 +55,6 @@ static ngx_str_t  ngx_http_livekit_credential_fields[] = {
 static ngx_int_t ngx_http_livekit_agent_valid(ngx_str_t *name);
 static ngx_int_t ngx_http_livekit_credentials_find(json_t *v,
     ngx_str_t *found);
-static void ngx_http_livekit_json_decref(void *data);
 static ngx_int_t ngx_http_livekit_agents_check(ngx_http_request_t *r,
     ngx_http_livekit_token_loc_conf_t *lcf, json_t *list, json_t **out,
     ngx_http_livekit_error_t *err);
@@ -136,7 +135,7 @@ ngx_http_livekit_room_config_set(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    cln->handler = ngx_http_livekit_json_decref;
+    cln->handler = ngx_http_livekit_json_cleanup;
     cln->data = root;
 
     json_object_foreach(root, k, v) {
@@ -218,13 +217,6 @@ ngx_http_livekit_credentials_find(json_t *v, ngx_str_t *found)
 }
 
 
-static void
-ngx_http_livekit_json_decref(void *data)
-{
-    json_decref(data);
-}
-
-
 /*
  * The client's room_config (c->room_config, an object or NULL) becomes
  * what the token carries: NULL when the location's own roomConfig (or
@@ -276,7 +268,7 @@ ngx_http_livekit_room_config_check(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    cln->handler = ngx_http_livekit_json_decref;
+    cln->handler = ngx_http_livekit_json_cleanup;
     cln->data = c->room_config;
 
     have = json_object_get(c->room_config, "agents");
