@@ -70,10 +70,9 @@ ngx_http_livekit_invitation_role(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_livekit_token_main_conf_t *tmcf = conf;
 
-    ngx_str_t                 *value;
-    ngx_uint_t                 i;
-    ngx_http_livekit_role_t   *role;
-    ngx_http_livekit_grant_t  *g;
+    ngx_str_t                *value;
+    ngx_uint_t                i;
+    ngx_http_livekit_role_t  *role;
 
     value = cf->args->elts;
 
@@ -108,16 +107,11 @@ ngx_http_livekit_invitation_role(ngx_conf_t *cf, ngx_command_t *cmd,
     role->grants = 0;
 
     for (i = 2; i < cf->args->nelts; i++) {
-        g = ngx_http_livekit_grant_find(&value[i]);
-
-        if (g == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "unknown grant \"%V\" in \"%V\"",
-                               &value[i], &cmd->name);
+        if (ngx_http_livekit_grant_word(cf, cmd, &value[i], &role->grants)
+            != NGX_CONF_OK)
+        {
             return NGX_CONF_ERROR;
         }
-
-        role->grants |= g->flag;
     }
 
     return NGX_CONF_OK;

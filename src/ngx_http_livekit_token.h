@@ -467,7 +467,8 @@ ngx_str_t *ngx_http_livekit_vocab_find(ngx_str_t *words, ngx_str_t *word);
 char *ngx_http_livekit_conf_names(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_array_t **names, ngx_flag_t *any, ngx_http_livekit_valid_pt valid,
     const char *rule);
-ngx_http_livekit_grant_t *ngx_http_livekit_grant_find(ngx_str_t *word);
+char *ngx_http_livekit_grant_word(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *word, ngx_uint_t *flags);
 ngx_int_t ngx_http_livekit_fail(ngx_http_livekit_error_t *err,
     ngx_http_livekit_code_e code, const char *message);
 

@@ -1176,10 +1176,9 @@ ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_livekit_token_loc_conf_t *lcf = conf;
 
-    char                      *rv;
-    ngx_str_t                 *value;
-    ngx_uint_t                 i;
-    ngx_http_livekit_grant_t  *g;
+    char        *rv;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
 
     if (lcf->grants != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
@@ -1201,16 +1200,10 @@ ngx_http_livekit_token_grants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        g = ngx_http_livekit_grant_find(&value[i]);
-
-        if (g == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "unknown grant \"%V\" in \"%V\"",
-                               &value[i], &cmd->name);
-            return NGX_CONF_ERROR;
+        rv = ngx_http_livekit_grant_word(cf, cmd, &value[i], &lcf->grants);
+        if (rv != NGX_CONF_OK) {
+            return rv;
         }
-
-        lcf->grants |= g->flag;
     }
 
     /* livekit-server ignores canPublishSources unless canPublish is true */

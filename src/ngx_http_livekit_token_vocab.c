@@ -173,8 +173,15 @@ ngx_http_livekit_vocab_find(ngx_str_t *words, ngx_str_t *word)
 }
 
 
-ngx_http_livekit_grant_t *
-ngx_http_livekit_grant_find(ngx_str_t *word)
+/*
+ * A grant word of a directive's arguments (livekit_token_grants,
+ * livekit_invitation_role) added to "flags"; an unknown word is the
+ * directive's error.
+ */
+
+char *
+ngx_http_livekit_grant_word(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *word, ngx_uint_t *flags)
 {
     ngx_http_livekit_grant_t  *g;
 
@@ -182,11 +189,15 @@ ngx_http_livekit_grant_find(ngx_str_t *word)
         if (g->word.len == word->len
             && ngx_strncmp(g->word.data, word->data, word->len) == 0)
         {
-            return g;
+            *flags |= g->flag;
+            return NGX_CONF_OK;
         }
     }
 
-    return NULL;
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "unknown grant \"%V\" in \"%V\"",
+                       word, &cmd->name);
+
+    return NGX_CONF_ERROR;
 }
 
 
