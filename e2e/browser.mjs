@@ -27,20 +27,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initScript, pageRtcStats } from './rtc-page.mjs';
+import { env, ok, tap, waitFor, chromiumArgs } from './tap.mjs';
 
-const env = (k, d) => process.env[k] ?? d;
 const door = env('E2E_DOOR', 'https://meet.dissertation-editor.com');
 const room = env('E2E_ROOM', 'e2e-browser');
 const publisher = env('E2E_PUBLISHER', '');
 const out = env('E2E_OUT', 'build/e2e');
 mkdirSync(out, { recursive: true });
 
-let failed = 0;
-const ok = (cond, msg) => {
-  console.log(`${cond ? 'ok' : 'not ok'} - ${msg}`);
-  if (!cond) failed++;
-  return cond;
-};
 
 // What the page's peer connections say: selected pairs and inbound video.
 async function rtcSummary(page) {
@@ -68,31 +62,11 @@ async function remoteVideoPlaying(page, identity) {
   }, identity);
 }
 
-async function waitFor(fn, ms, every = 500) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last && last.ok) return last;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  return last;
-}
-
 async function launch(opts) {
   const profile = mkdtempSync(join(tmpdir(), 'e2e-chromium-'));
   const args = [
     '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    '--autoplay-policy=no-user-gesture-required',
+    ...chromiumArgs,
     `--host-resolver-rules=${env('E2E_RESOLVE', 'MAP meet.dissertation-editor.com 127.0.0.1')}`,
   ];
 
@@ -412,4 +386,4 @@ for (const t of which) {
     ok(false, `${t}: ${e.message.split('\n')[0]}`);
   }
 }
-process.exit(failed ? 1 : 0);
+process.exit(tap.failed ? 1 : 0);

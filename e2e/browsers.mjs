@@ -26,19 +26,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initScript, pageRtcStats } from './rtc-page.mjs';
+import { env, ok, tap, sleep, waitFor, chromiumArgs } from './tap.mjs';
 
-const env = (k, d) => process.env[k] ?? d;
 const door = env('E2E_DOOR', 'https://meet.dissertation-editor.com');
 const out = env('E2E_OUT', 'build/e2e/screenshots');
 mkdirSync(out, { recursive: true });
 
-let failed = 0;
-const ok = (cond, msg) => {
-  console.log(`${cond ? 'ok' : 'not ok'} - ${msg}`);
-  if (!cond) failed++;
-  return cond;
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Both drivers give a page with goto, evaluate and screenshot.
 const launchers = {
@@ -47,10 +40,7 @@ const launchers = {
     const ctx = await chromium.launchPersistentContext(profile, {
       executablePath: env('CHROMIUM', '/usr/bin/chromium'),
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-        '--autoplay-policy=no-user-gesture-required'],
+      args: chromiumArgs,
       viewport: { width: 1280, height: 720 },
       permissions: ['camera', 'microphone'],
     });
@@ -88,17 +78,6 @@ const paths = {
   tcp: (p) => p.local.type !== 'relay' && p.local.protocol === 'tcp' && p.remote.port === Number(env('E2E_TCP_PORT', '7881')),
   relay: (p) => p.local.type === 'relay' && (p.local.relayProtocol ? p.local.relayProtocol === 'tls' : /^turns:/.test(p.local.url || '')),
 };
-
-async function waitFor(fn, ms, every = 500) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last && last.ok) return last;
-    await sleep(every);
-  }
-  return last;
-}
 
 async function cell(name, path) {
   const tag = `${name}/${path}`;
@@ -185,4 +164,4 @@ try {
 } catch (e) {
   ok(false, `${name}/${path}: ${String(e.message).split('\n')[0]}`);
 }
-process.exit(failed ? 1 : 0);
+process.exit(tap.failed ? 1 : 0);

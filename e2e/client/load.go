@@ -68,6 +68,17 @@ func cpuSeconds(pids []int) float64 {
 	return t
 }
 
+// cpuPids: the pids of -cpu-pids (comma-separated; others ignored)
+func cpuPids() []int {
+	var pids []int
+	for _, p := range strings.Split(*flagCPUPids, ",") {
+		if n, err := strconv.Atoi(p); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	return pids
+}
+
 func percentile(sorted []float64, p float64) float64 {
 	if len(sorted) == 0 {
 		return 0
@@ -88,12 +99,7 @@ func load(url string) {
 		notOK("load: key file: %v", err)
 		return
 	}
-	var pids []int
-	for _, p := range strings.Split(*flagCPUPids, ",") {
-		if n, err := strconv.Atoi(p); err == nil {
-			pids = append(pids, n)
-		}
-	}
+	pids := cpuPids()
 	n, size := *flagN, *flagRoomSize
 	res := loadResult{Mode: *flagMode, N: n}
 	run := randomID("load")

@@ -167,12 +167,7 @@ func sigload(door *frontDoor, base string) {
 			return
 		}
 	}
-	var pids []int
-	for _, p := range strings.Split(*flagCPUPids, ",") {
-		if n, err := strconv.Atoi(p); err == nil {
-			pids = append(pids, n)
-		}
-	}
+	pids := cpuPids()
 	n, size := *flagN, *flagRoomSize
 	res := sigResult{Mode: *flagMode, N: n}
 	run := randomID("sig")
