@@ -37,10 +37,10 @@ cd "$repo"
 results=${BENCH_RESULTS:-$bench/results}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     n=${BENCH_RELOAD_N:-10} count=${BENCH_RELOAD_COUNT:-2} every=${BENCH_RELOAD_EVERY:-3}
-    wsts=${BENCH_RELOAD_WST-2s}
+    wsts=${BENCH_RELOAD_WST-2s} lead=3 tail=6
 else
     n=${BENCH_RELOAD_N:-200} count=${BENCH_RELOAD_COUNT:-10} every=${BENCH_RELOAD_EVERY:-5}
-    wsts=${BENCH_RELOAD_WST-10s 30s}
+    wsts=${BENCH_RELOAD_WST-10s 30s} lead=10 tail=15
 fi
 mkdir -p "$results"
 doors_up || exit 1
@@ -62,7 +62,7 @@ sample() {
 # variant NAME RELOAD_CMD PORT
 variant() {
     local name=$1 reload=$2 port=$3 out=$run/calls-$1.txt samples=$run/samples-$1.txt
-    local duration=$((10 + count * every + 15)) calls_pid sampler i serial0 serial1 line end_workers
+    local duration=$((lead + count * every + tail)) calls_pid sampler i serial0 serial1 line end_workers
     : >"$samples"
     echo "# $name: $n participants in calls through :$port for ${duration}s, $count reloads ${every}s apart"
     "$client_bin" -ca "$run/ca/ca.pem" -resolve "$domain=127.0.0.1" -door "https://$domain:$port" \
@@ -73,7 +73,7 @@ variant() {
     grep -q '^READY' "$out" || { echo "not ok - $name: the calls did not start ($(tail -n 3 "$out" | tr '\n' ' '))"; ok=0; return; }
     sample "$name" "$samples" &
     sampler=$!
-    sleep 10
+    sleep "$lead"
     serial0=$(served_serial "$port")
     for ((i = 1; i <= count; i++)); do
         ((i == (count + 1) / 2)) && door_certs

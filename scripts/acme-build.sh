@@ -23,7 +23,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cache=${NGX_LIVEKIT_CACHE:-$HOME/.cache/ngx-livekit-token}
+cache=${NGX_LIVEKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ngx-livekit-token}
 acme_version=0.4.1
 acme_sha256=3fe9606129d5c704174bf742b8407233a4242922a25e64b522ffee94bc7cbf23
 pebble_version=v2.10.0

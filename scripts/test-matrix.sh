@@ -58,8 +58,10 @@ done
     "nginx-x.y.z.tar.gz and angie-x.y.z.tar.gz, or their trees)"
 # the first port tried for the versions' suites, one up for each next one
 port0=${TEST_NGINX_PORT:-1984}
-# the ACME suites' ports, 100 a version (e2e/acme.sh uses base .. base+99)
-acme0=${ACME_PORT_BASE:-40000}
+# the ACME suites' ports, 100 a version (e2e/acme.sh uses base .. base+99),
+# below the kernel's ephemeral range (32768-60999): at 40000 an outgoing
+# connection of a suite running beside it once held an echo server's port
+acme0=${ACME_PORT_BASE:-31000}
 inc=()
 perl -MTest::Nginx::Socket -e1 2>/dev/null || inc=(-I t/compat)
 
