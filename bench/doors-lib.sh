@@ -47,8 +47,9 @@ door_certs() {
     fd_cert "$run/ca" "$run/certs/turn" "turn.$domain"
 }
 
-# nginx_door_up [WORKERS] [EXTRA_MAIN_DIRECTIVE]: the example rendered and
-# started; sets nginx_master
+# nginx_door_up [WORKERS] [SHUTDOWN_TIMEOUT]: the example rendered (with
+# that worker_shutdown_timeout instead of its own) and started; sets
+# nginx_master
 nginx_door_up() {
     export FD_MODULE=$module FD_DIR=$run FD_KEYS=$run/keys.yaml FD_CERTS=$run/certs \
            FD_DEMO=$repo/build/demo FD_HOST=127.0.0.1 FD_HTTP_PORT=$HTTP_PORT \
@@ -60,7 +61,8 @@ nginx_door_up() {
     # single address beyond the example's 5 r/s (burst 20)
     sed -i '/^\s*limit_req\s/d' "$run/nginx.conf"
     [ -z "${1:-}" ] || sed -i "s/^worker_processes .*;/worker_processes    $1;/" "$run/nginx.conf"
-    [ -z "${2:-}" ] || sed -i "s/^\(worker_processes .*;\)/\1\n$2/" "$run/nginx.conf"
+    [ -z "${2:-}" ] || sed -i "s/^worker_shutdown_timeout .*;/worker_shutdown_timeout  $2;/" "$run/nginx.conf"
+    [ -z "${2:-}" ] || grep -q "^worker_shutdown_timeout  $2;" "$run/nginx.conf" || return 1
     start_nginx "$run/nginx.conf" || { echo "nginx did not start" >&2; return 1; }
     nginx_master=$(cat "$run/nginx.pid")
 }
@@ -72,7 +74,7 @@ nginx_door_down() {
     pkill -9 -P "$p" 2>/dev/null
     rm -f "$run/nginx.pid"
 }
-nginx_workers() { pgrep -P "$nginx_master" | tr '\n' ' '; }
+nginx_workers() { pgrep -P "$nginx_master" | paste -sd ' '; }
 
 # caddy_door_up: the guide's layer4 server, its own HTTP server behind it,
 # the token service behind that

@@ -77,14 +77,13 @@ for r in runs:
 print()
 doors = [d for d in DOORS if any(r['mode'] == d for r in runs)]
 print('Medians over the rounds (spread min-max):\n')
-print('| door | join p50 ms | join p99 ms | door CPU per join ms | + token service ms | RSS per held connection KB |')
-print('|---|---|---|---|---|---|')
+print('| door | join p50 ms | join p99 ms | door CPU per join ms | + token service ms |')
+print('|---|---|---|---|---|')
 for d in doors:
     rs = [r for r in runs if r['mode'] == d]
     cpu = spread([per_join_ms(r) for r in rs], '{:.2f}') if d != 'straight' else '(livekit-server)'
     print(f"| {d} | {spread([r['p50_ms'] for r in rs], '{:.1f}')} | {spread([r['p99_ms'] for r in rs], '{:.1f}')} | "
-          f"{cpu} | {spread([node_ms(r) for r in rs], '{:.2f}') if d == 'caddy' else '-'} | "
-          f"{spread([rss_kb(r) for r in rs], '{:.1f}') if d != 'straight' else '-'} |")
+          f"{cpu} | {spread([node_ms(r) for r in rs], '{:.2f}') if d == 'caddy' else '-'} |")
 if {'nginx', 'caddy'} <= set(doors):
     n50, c50 = med('nginx', lambda r: r['p50_ms']), med('caddy', lambda r: r['p50_ms'])
     n99, c99 = med('nginx', lambda r: r['p99_ms']), med('caddy', lambda r: r['p99_ms'])
@@ -97,8 +96,8 @@ if {'nginx', 'caddy'} <= set(doors):
               f'Caddy {c50 / s50:.2f}x')
     print(f'* door CPU per join (TLS twice, /token, the upgrade): nginx {ncpu_j:.2f} ms, Caddy with its token '
           f'service {ccpu_j:.2f} ms: **{ncpu_j / ccpu_j:.2f}x**')
-    nr, cr = med('nginx', rss_kb), med('caddy', rss_kb)
-    print(f'* memory per held signalling connection: nginx {nr:.1f} KB, Caddy {cr:.1f} KB')
+    print('* memory per held connection: see the ramp below (a round\'s RSS growth is small once '
+          'an earlier round has grown the heap; the ramp holds more than any round)')
 
 if token:
     print('\n## /token alone\n')

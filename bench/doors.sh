@@ -27,7 +27,7 @@
 # each door.  Report: bench/results/doors-<stamp>.md and latest-doors.md.
 #
 #   BENCH_DOORS_N [200]  BENCH_DOORS_ROUNDS [3]  BENCH_DOORS_HOLD [10s]
-#   BENCH_DOORS_CONC [8]  BENCH_DOORS_RAMP ["500 1000 2000"]
+#   BENCH_DOORS_CONC [8]  BENCH_DOORS_RAMP ["500 1000 2000 3000 4000"]
 #   BENCH_DOORS_PORT_BASE [24750] (base .. base+39)
 #   BENCH_QUICK=1: 20 participants, 1 round, hold 3s, no ramp, 2 s of wrk:
 #   the CI smoke, which asserts only that every door works (every join,
@@ -45,7 +45,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
     ramp=${BENCH_DOORS_RAMP-} wrk_s=2
 else
     n=${BENCH_DOORS_N:-200} rounds=${BENCH_DOORS_ROUNDS:-3} hold=${BENCH_DOORS_HOLD:-10s}
-    ramp=${BENCH_DOORS_RAMP-500 1000 2000} wrk_s=5
+    ramp=${BENCH_DOORS_RAMP-500 1000 2000 3000 4000} wrk_s=5
 fi
 # shellcheck source=doors-lib.sh
 . "$bench/doors-lib.sh"

@@ -8,9 +8,9 @@
 # certificate renewal (new files for meet.* and turn.*, as certbot writes
 # them):
 #
-#   nginx           the example as shipped (no worker_shutdown_timeout)
-#   nginx-wst-T     the example with worker_shutdown_timeout T, for each T
-#                   of BENCH_RELOAD_WST
+#   nginx           the example as shipped (worker_shutdown_timeout 2h)
+#   nginx-wst-T     the example with worker_shutdown_timeout T instead, for
+#                   each T of BENCH_RELOAD_WST
 #   caddy           `caddy reload --force` of the same JSON config
 #
 # Measured per variant: every participant's longest audio gap and its
@@ -114,7 +114,7 @@ workers0=$(wc -w <<<"$(nginx_workers)")
 variant nginx nginx_reload "$NGINX_PORT"
 for wst in $wsts; do
     nginx_door_down
-    nginx_door_up "" "worker_shutdown_timeout  $wst;" || { echo "not ok - nginx with worker_shutdown_timeout $wst"; ok=0; continue; }
+    nginx_door_up "" "$wst" || { echo "not ok - nginx with worker_shutdown_timeout $wst"; ok=0; continue; }
     workers0=$(wc -w <<<"$(nginx_workers)")
     variant "nginx-wst-$wst" nginx_reload "$NGINX_PORT"
 done
