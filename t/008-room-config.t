@@ -211,7 +211,7 @@ Content-Type: application/json
     }
 --- request eval
 "POST /token\n" . '{"room_name":"r","participant_identity":"bob","room_config":{"agents":['
-    . join(",", map { qq({"agent_name":"a$_"}) } 1..9) . ']}}'
+    . CORE::join(",", map { qq({"agent_name":"a$_"}) } 1..9) . ']}}'
 --- more_headers
 Content-Type: application/json
 --- error_code: 403

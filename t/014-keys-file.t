@@ -379,7 +379,7 @@ merged-secret-
         livekit_token on;
     }
 --- user_files eval
-">>> keys.yaml\n" . join("", map { "APIk$_: many-secret-0123456789abcdefghijklmnopq\n" } 1 .. 1025)
+">>> keys.yaml\n" . CORE::join("", map { "APIk$_: many-secret-0123456789abcdefghijklmnopq\n" } 1 .. 1025)
 --- must_die
 --- error_log eval
 qr{livekit_keys_file: "[^"]*/keys\.yaml" has more than 1024 keys}
@@ -415,7 +415,7 @@ qr{"[^"]*/keys\.yaml" line 1 is nested deeper than 64 levels}
     }
 --- user_files eval
 ">>> keys.yaml\nAPIb: &s anchored-secret-0123456789abcdefghijklm\n"
-. join("", map { "APIa$_: *s\n" } 1 .. 1000)
+. CORE::join("", map { "APIa$_: *s\n" } 1 .. 1000)
 --- request
 GET /token?room=r&participant=p
 --- error_code: 200
