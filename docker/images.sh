@@ -5,8 +5,9 @@
 # key a hash of what made it, and made again only when that key changes:
 # the Docker engine keeps the images and their layers across runs.
 #
-#   docker/images.sh [bookworm|nginx|rust]...   make what is missing
-#                                          (default: all), print NAME=IMAGE lines
+#   docker/images.sh [bookworm|nginx|rust|livekit|redis|egress]...
+#                      make what is missing (default: all), print NAME=IMAGE
+#                      lines
 #
 #   bookworm   mmdebstrap --variant=minbase bookworm | docker import: the
 #              base of every other image here
@@ -20,6 +21,10 @@
 #              as the official rust image lays it out: the Dockerfile's
 #              RUST_IMAGE (nginx-acme needs Rust 1.81 or later; bookworm's is
 #              1.63)
+#   livekit    livekit-server v1.13.5 as scripts/livekit-server.sh builds it
+#   redis      Debian's redis-server
+#   egress     LiveKit Egress v1.14.0 as scripts/egress.sh builds it, with
+#              Debian's GStreamer
 #
 # Starts dockerd when none answers (no bridge, no iptables: the stack uses
 # the host's network, builds use --network host).  Needs root.
@@ -111,15 +116,46 @@ make_rust() {
     echo "rust=$tag"
 }
 
+# from_binary NAME BINARY: an image of docker/local/NAME.Dockerfile with
+# BINARY in its context, keyed by the binary and the Dockerfile
+from_binary() {
+    local name=$1 bin=$2 tag ctx
+    tag=$prefix/$name:$(key_of "$bin" "docker/local/$name.Dockerfile" <(echo "$bookworm"))
+    if ! have "$tag"; then
+        echo "images: $tag ($bin)" >&2
+        ctx=$(mktemp -d "$log/ctx.XXXXXX")
+        cp "$bin" "$ctx/"
+        docker build --network host -q -f "docker/local/$name.Dockerfile" \
+            --build-arg BASE="$bookworm" -t "$tag" "$ctx" >"$log/$name-build.log" 2>&1 \
+            || { tail -n 30 "$log/$name-build.log" >&2; rm -rf "$ctx"; return 1; }
+        rm -rf "$ctx"
+    fi
+    echo "$name=$tag"
+}
+
+make_redis() {
+    local tag=$prefix/redis:$(key_of docker/local/redis.Dockerfile <(echo "$bookworm"))
+    if ! have "$tag"; then
+        echo "images: $tag (Debian's redis-server)" >&2
+        docker build --network host -q -f docker/local/redis.Dockerfile \
+            --build-arg BASE="$bookworm" -t "$tag" docker/local >"$log/redis-build.log" 2>&1 \
+            || { tail -n 30 "$log/redis-build.log" >&2; return 1; }
+    fi
+    echo "redis=$tag"
+}
+
 docker_up
 want=("$@")
-((${#want[@]})) || want=(bookworm nginx rust)
+((${#want[@]})) || want=(bookworm nginx rust livekit redis egress)
 make_bookworm
 for w in "${want[@]}"; do
     case $w in
         bookworm) ;;
         nginx) make_nginx ;;
         rust) make_rust ;;
+        livekit) from_binary livekit "$(scripts/livekit-server.sh build)" ;;
+        redis) make_redis ;;
+        egress) from_binary egress "$(scripts/egress.sh build)" ;;
         *) echo "images: unknown image $w" >&2; exit 2 ;;
     esac
 done
