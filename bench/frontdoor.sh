@@ -128,8 +128,10 @@ for ((r = 1; r <= edge_rounds; r++)); do
     edge_run proxied "/rtc/validate?access_token=$valid"
 done
 lk_warn=$(( $(grep -c 'error handling request' "$run/logs/livekit.log") - lk_warn0 ))
-flood_up=$(grep 'identity="flood"' "$run/logs/livekit-joins.log" | grep -vc 'node="" ')
-flood_n=$(grep -c 'identity="flood".*result=token_bad_signature status=401 ' "$run/logs/livekit-joins.log")
+# the join log names no identity for a token whose signature failed (it
+# is the sender's word), and node="-" where no upstream was tried
+flood_n=$(grep -c 'result=token_bad_signature status=401 ' "$run/logs/livekit-joins.log")
+flood_up=$(grep 'result=token_bad_signature status=401 ' "$run/logs/livekit-joins.log" | grep -vc 'node="-" ')
 echo "# edge: $flood_n refused upgrades logged; $flood_up of them with an upstream; livekit-server warnings during the runs: $lk_warn"
 edge_ok=1
 python3 - "$run/edge.jsonl" >/dev/null <<'PY' || edge_ok=0

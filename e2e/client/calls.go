@@ -109,19 +109,10 @@ func calls(door *frontDoor) {
 	rooms := make([]*lksdk.Room, n)
 	stats := make([]*callStats, n)
 	errs := make([]error, n)
-	sem := make(chan struct{}, *flagConcurrency)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
+	fanOut(n, func(i int) {
 		stats[i] = &callStats{}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			rooms[i], errs[i] = callJoin(door, fmt.Sprintf("%s-%d", run, i/2), fmt.Sprintf("c%d", i), stats[i])
-		}(i)
-	}
-	wg.Wait()
+		rooms[i], errs[i] = callJoin(door, fmt.Sprintf("%s-%d", run, i/2), fmt.Sprintf("c%d", i), stats[i])
+	})
 	fmt.Println("READY")
 	t0 := time.Now()
 	time.Sleep(*flagDuration)

@@ -68,6 +68,22 @@ func cpuSeconds(pids []int) float64 {
 	return t
 }
 
+// fanOut runs f(0) .. f(n-1), -concurrency at a time, and waits for all
+func fanOut(n int, f func(i int)) {
+	sem := make(chan struct{}, *flagConcurrency)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(i)
+		}(i)
+	}
+	wg.Wait()
+}
+
 // cpuPids: the pids of -cpu-pids (comma-separated; others ignored)
 func cpuPids() []int {
 	var pids []int
@@ -107,43 +123,34 @@ func load(url string) {
 	lat := make([]float64, n)
 	errs := make([]error, n)
 	var mu sync.Mutex
-	sem := make(chan struct{}, *flagConcurrency)
-	var wg sync.WaitGroup
 
 	cpu0, t0 := cpuSeconds(pids), time.Now()
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			now := time.Now().Unix()
-			pub := i%2 == 0
-			tok := mint(key, secret, map[string]any{
-				"sub": fmt.Sprintf("p%d", i), "nbf": now - 10, "exp": now + 3600,
-				"video": map[string]any{"roomJoin": true, "room": fmt.Sprintf("%s-%d", run, i/size),
-					"canPublish": pub, "canSubscribe": !pub},
-			})
-			cb := lksdk.NewRoomCallback()
-			cb.OnTrackSubscribed = func(track *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
-				mu.Lock()
-				res.Subscribed++
-				mu.Unlock()
-			}
-			start := time.Now()
-			r, err := lksdk.ConnectToRoomWithToken(url, tok, cb, lksdk.WithAutoSubscribe(!pub))
-			lat[i] = float64(time.Since(start).Microseconds()) / 1000
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			rooms[i] = r
-			if pub {
-				publishSilence(r)
-			}
-		}(i)
-	}
-	wg.Wait()
+	fanOut(n, func(i int) {
+		now := time.Now().Unix()
+		pub := i%2 == 0
+		tok := mint(key, secret, map[string]any{
+			"sub": fmt.Sprintf("p%d", i), "nbf": now - 10, "exp": now + 3600,
+			"video": map[string]any{"roomJoin": true, "room": fmt.Sprintf("%s-%d", run, i/size),
+				"canPublish": pub, "canSubscribe": !pub},
+		})
+		cb := lksdk.NewRoomCallback()
+		cb.OnTrackSubscribed = func(track *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
+			mu.Lock()
+			res.Subscribed++
+			mu.Unlock()
+		}
+		start := time.Now()
+		r, err := lksdk.ConnectToRoomWithToken(url, tok, cb, lksdk.WithAutoSubscribe(!pub))
+		lat[i] = float64(time.Since(start).Microseconds()) / 1000
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		rooms[i] = r
+		if pub {
+			publishSilence(r)
+		}
+	})
 	res.JoinS = time.Since(t0).Seconds()
 	cpu1, t1 := cpuSeconds(pids), time.Now()
 	time.Sleep(*flagHold)

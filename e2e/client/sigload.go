@@ -175,22 +175,13 @@ func sigload(door *frontDoor, base string) {
 	every := make([]time.Duration, n)
 	lat, tokLat := make([]float64, n), make([]float64, n)
 	errs := make([]error, n)
-	sem := make(chan struct{}, *flagConcurrency)
-	var wg sync.WaitGroup
 
 	res.RSSIdleKB = rssKB(pids)
 	self0, cpu0, t0 := selfCPU(), cpuSeconds(pids), time.Now()
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			conns[i], every[i], tokLat[i], lat[i], errs[i] = sigJoin(door, base, key, secret,
-				fmt.Sprintf("%s-%d", run, i/size), fmt.Sprintf("s%d", i))
-		}(i)
-	}
-	wg.Wait()
+	fanOut(n, func(i int) {
+		conns[i], every[i], tokLat[i], lat[i], errs[i] = sigJoin(door, base, key, secret,
+			fmt.Sprintf("%s-%d", run, i/size), fmt.Sprintf("s%d", i))
+	})
 	res.JoinS = time.Since(t0).Seconds()
 	cpu1, t1 := cpuSeconds(pids), time.Now()
 
