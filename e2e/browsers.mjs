@@ -13,7 +13,6 @@
 // Environment:
 //   E2E_DOOR       https://meet.dissertation-editor.com
 //   E2E_ROOM       the room; E2E_IDENTITY the browser's participant
-//   E2E_PEER       the Go participant's identity, whose media must arrive
 //   E2E_PROFILE    Firefox: a profile directory whose cert9.db trusts the CA
 //   E2E_UDP_PORT, E2E_TCP_PORT   livekit-server's ICE/UDP and ICE/TCP ports
 //   E2E_OUT        where screenshots go
@@ -26,7 +25,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initScript, pageRtcStats } from './rtc-page.mjs';
-import { env, ok, tap, sleep, waitFor, chromiumArgs } from './tap.mjs';
+import { env, ok, tap, waitFor, chromiumArgs } from './tap.mjs';
 
 const door = env('E2E_DOOR', 'https://meet.dissertation-editor.com');
 const out = env('E2E_OUT', 'build/e2e/screenshots');

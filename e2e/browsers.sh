@@ -241,7 +241,7 @@ run_cell() { # browser path
         || return
     local before=$failed
     tally "$b/$p" browser "$b" env HOME="$run/home/$b" E2E_DOOR="https://$domain" E2E_ROOM="$room" \
-        E2E_IDENTITY="$id" E2E_PEER="$peer" E2E_PROFILE="$run/firefox-profile" \
+        E2E_IDENTITY="$id" E2E_PROFILE="$run/firefox-profile" \
         E2E_UDP_PORT=$LK_UDP_PORT E2E_TCP_PORT=$LK_TCP_PORT E2E_OUT="$run/screenshots" \
         node e2e/browsers.mjs "$b" "$p"
     kill "$pub" 2>/dev/null
