@@ -168,6 +168,9 @@ class Proxy:
         self.calls = []
         self.faults = []
         self.hang_seconds = 3.0
+        # called as each call arrives, its answer kept with the call (a
+        # test asks, e.g., whether nginx had logged something by then)
+        self.probe = None
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -184,10 +187,12 @@ class Proxy:
                 if not op and b"Action=" in body:
                     op = body.split(b"Action=")[1].split(b"&")[0].decode()
                 fault = None
+                probe = proxy.probe
+                seen = probe() if probe else None
                 with proxy.lock:
                     proxy.calls.append({"op": op, "time": time.time(),
                                         "headers": dict(self.headers),
-                                        "body": body})
+                                        "body": body, "probe": seen})
                     if op == "GetParameters" and proxy.faults:
                         fault = proxy.faults.pop(0)
                 if fault:
@@ -266,14 +271,18 @@ class Proxy:
         self.url = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def count(self, op="GetParameters"):
+    def count(self, op="GetParameters", probe=None):
+        """Calls of op; with probe given, only those whose probe answered
+        that."""
         with self.lock:
-            return sum(1 for c in self.calls if c["op"] == op)
+            return sum(1 for c in self.calls if c["op"] == op
+                       and (probe is None or c["probe"] == probe))
 
     def reset(self):
         with self.lock:
             self.calls = []
             self.faults = []
+            self.probe = None
 
 
 @pytest.fixture(scope="session")
