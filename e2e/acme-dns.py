@@ -4,7 +4,10 @@ other type with an empty NOERROR answer, so that pebble's validator reaches
 nginx on this machine for meet.* and turn.*.  Each query is logged to
 stdout as "QUERY <type> <name>" (the suite asserts the validator asked).
 
-    acme-dns.py PORT          UDP and TCP on 127.0.0.1:PORT
+    acme-dns.py PORT [ANSWER [LISTEN]]
+        UDP and TCP on LISTEN:PORT, every A answer ANSWER (both 127.0.0.1
+        by default; e2e/docker.sh's hosts are network namespaces with
+        addresses of their own)
 """
 import socket
 import socketserver
@@ -43,6 +46,9 @@ def parse_question(msg):
     return qid, flags, name, qtype, pos + 4
 
 
+ADDRESS = "127.0.0.1"    # the A answer
+
+
 def answer(msg):
     q = parse_question(msg)
     if q is None:
@@ -56,7 +62,7 @@ def answer(msg):
     body = msg[12:end]
     if ancount:
         body += struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4)
-        body += socket.inet_aton("127.0.0.1")
+        body += socket.inet_aton(ADDRESS)
     return head + body
 
 
@@ -87,11 +93,15 @@ class TCP(socketserver.BaseRequestHandler):
 
 
 def main():
+    global ADDRESS
     port = int(sys.argv[1])
+    if len(sys.argv) > 2:
+        ADDRESS = socket.inet_ntoa(socket.inet_aton(sys.argv[2]))
+    listen = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
     socketserver.ThreadingUDPServer.allow_reuse_address = True
     socketserver.ThreadingTCPServer.allow_reuse_address = True
-    udp = socketserver.ThreadingUDPServer(("127.0.0.1", port), UDP)
-    tcp = socketserver.ThreadingTCPServer(("127.0.0.1", port), TCP)
+    udp = socketserver.ThreadingUDPServer((listen, port), UDP)
+    tcp = socketserver.ThreadingTCPServer((listen, port), TCP)
     threading.Thread(target=tcp.serve_forever, daemon=True).start()
     print("READY", flush=True)
     udp.serve_forever()

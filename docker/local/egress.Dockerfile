@@ -2,6 +2,7 @@
 # scripts/egress.sh builds from ../shared/egress-src with Debian's
 # GStreamer, and the GStreamer run-time packages it links and plays with;
 # EGRESS_CONFIG_FILE names its configuration, as in the official image.
+# On PATH: each recording runs as `egress run-handler`, a process of its own.
 ARG BASE
 FROM ${BASE}
 RUN apt-get update \
@@ -9,5 +10,5 @@ RUN apt-get update \
         gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
         gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
  && rm -rf /var/lib/apt/lists/*
-COPY egress /egress
-ENTRYPOINT ["/egress"]
+COPY egress /usr/local/bin/egress
+ENTRYPOINT ["egress"]
