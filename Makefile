@@ -11,7 +11,7 @@
 #   make test     deps + module + every suite below (scripts/test.sh), then
 #                 `suites: N passed, N failed`
 #   make test-nginx | test-build | test-load | test-node | e2e | test-aws |
-#   make test-fuzz | e2e-browsers
+#   make test-fuzz | e2e-browsers | test-docker
 #                 one suite of `make test`
 #   make test-matrix   t/*.t, the TokenVerifier check and the ACME suite
 #                 (e2e/acme.sh with nginx-acme built for that version; not
@@ -36,6 +36,10 @@
 #   make e2e-recording   Egress recordings to S3 (e2e/recording.sh; builds
 #                 Egress once into ~/.cache/ngx-livekit-token/egress/)
 #   make docker   docker/Dockerfile, where `docker info` works
+#   make test-docker   the container deployment (e2e/docker.sh): local
+#                 stand-ins of the public images, the image, the compose
+#                 stack on a host of its own with token, media, webhook,
+#                 recording, SSM and the operator's checks
 #   make test-valgrind   t/*.t under valgrind (Test::Nginx's valgrind mode)
 #   make test-asan       t/*.t with the module built with ASan + UBSan
 #   make fuzz     libFuzzer harnesses for every parser (FUZZ_SECONDS=60 each)
@@ -52,7 +56,7 @@ NGINX   ?= /usr/sbin/nginx
 SRCS    := config $(wildcard src/*.c src/*.h)
 
 .PHONY: all deps module test test-nginx test-node test-aws test-load \
-        test-fuzz test-build test-matrix test-deb deb e2e e2e-browsers run docker bench \
+        test-fuzz test-build test-matrix test-deb deb e2e e2e-browsers run docker test-docker bench \
         clean e2e-multinode e2e-recording bench-frontdoor \
         test-valgrind test-asan fuzz fuzz-campaign acme test-acme FORCE
 
@@ -108,6 +112,8 @@ test-deb: deb
 
 e2e-browsers: deps module
 	@scripts/test.sh browsers
+test-docker: deps module
+	@scripts/test.sh docker
 
 e2e-multinode: deps module
 	@scripts/test.sh multinode

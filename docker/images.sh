@@ -52,14 +52,15 @@ docker_up() {
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 key_of() { cat "$@" | sha256sum | cut -c1-12; }
 
-# bookworm: the day's Debian packages, so keyed by the day, and this
+# bookworm: the week's Debian packages, so keyed by the ISO week (made again
+# weekly, with Debian's updates, and everything made on it too), and this
 # machine's own certificate authorities (/usr/local/share/ca-certificates:
 # where its traffic to the package registries passes a proxy that presents
 # its own certificates, builds in these images must trust them as the host
 # does; the images are this machine's test images, never published)
 make_bookworm() {
     local cas=(/usr/local/share/ca-certificates) tag
-    tag=$prefix/bookworm:$(date -u +%Y%m%d)-$(find "${cas[@]}" -type f 2>/dev/null | sort | xargs -r cat | key_of)
+    tag=$prefix/bookworm:$(date -u +%GW%V)-$(find "${cas[@]}" -type f 2>/dev/null | sort | xargs -r cat | key_of)
     if ! have "$tag"; then
         echo "images: $tag (mmdebstrap, about a minute)" >&2
         # as small as debian:bookworm-slim: no package lists, caches,
@@ -144,10 +145,17 @@ make_redis() {
     echo "redis=$tag"
 }
 
+# prune NAME TAG: the images of NAME that TAG superseded
+prune() {
+    docker image ls --format '{{.Repository}}:{{.Tag}}' "$prefix/$1" \
+        | grep -vxF "$2" | xargs -r docker image rm >/dev/null 2>&1 || true
+}
+
 docker_up
 want=("$@")
 ((${#want[@]})) || want=(bookworm nginx rust livekit redis egress)
 make_bookworm
+prune bookworm "$bookworm"
 for w in "${want[@]}"; do
     case $w in
         bookworm) ;;
@@ -158,4 +166,7 @@ for w in "${want[@]}"; do
         egress) from_binary egress "$(scripts/egress.sh build)" ;;
         *) echo "images: unknown image $w" >&2; exit 2 ;;
     esac
+done | while IFS== read -r name tag; do
+    echo "$name=$tag"
+    prune "$name" "$tag"
 done

@@ -125,10 +125,14 @@ for f in "$repo/../shared/nginx-src/nginx-$nginx_version.tar.gz" "$acme_tar"; do
     [ -f "$f" ] && cmp -s "$f" "docker/sources/$(basename "$f")" || cp "$f" docker/sources/
 done
 t0=$(date +%s)
+old_id=$("$legacy_docker" image inspect -f '{{.Id}}' "$image" 2>/dev/null)
 if DOCKER_BUILDKIT=1 "$legacy_docker" build --network host -f docker/Dockerfile \
         --build-arg NGINX_IMAGE="${img[nginx]}" --build-arg RUST_IMAGE="${img[rust]}" \
         -t "$image" . >"$run/logs/image-build.log" 2>&1; then
     ok "docker/Dockerfile builds $image offline from the stand-ins ($(( $(date +%s) - t0 ))s)"
+    # the image it replaced, if any
+    [ -n "$old_id" ] && [ "$old_id" != "$("$legacy_docker" image inspect -f '{{.Id}}' "$image")" ] \
+        && "$legacy_docker" image rm "$old_id" >/dev/null 2>&1
 else
     tail -n 30 "$run/logs/image-build.log" >&2
     notok "docker build -f docker/Dockerfile"; summary; exit 1
@@ -186,6 +190,11 @@ copy_in() {
         [ "$(ddocker image inspect -f '{{.Id}}' "$i" 2>/dev/null)" = "$id" ] && continue
         "$legacy_docker" save "$i" | ddocker load -q >/dev/null || return 1
     done
+    # and only these: what earlier runs copied is dropped
+    ddocker image ls --format '{{.Repository}}:{{.Tag}}' | grep -vxF -f <(printf '%s\n' "$@") \
+        | xargs -r "$legacy_docker" -H "unix://$dsock" image rm >/dev/null 2>&1
+    ddocker image prune -f >/dev/null 2>&1
+    return 0
 }
 t0=$(date +%s)
 if copy_in "$image" "${img[redis]}" "${img[livekit]}" "${img[egress]}"; then
@@ -318,7 +327,7 @@ else
     notok "docker compose up"; summary; exit 1
 fi
 if check "the first token, after nginx obtained its certificate from pebble" wait_token 120; then
-    note "from up to the first token: $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
+    note "from up to the first token: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s (the certificate ordered and issued included)"
 else
     compose logs >"$run/logs/compose.log" 2>&1
     summary; exit 1

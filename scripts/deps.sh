@@ -24,6 +24,7 @@ debs=(
     openssl
     libclang-dev                              # make acme: bindgen (nginx-acme)
     redis-server                              # e2e/multinode.sh, e2e/recording.sh
+    docker.io mmdebstrap                      # e2e/docker.sh: the engine, the base image
     valgrind wrk                              # make test-valgrind; t/load
 )
 

@@ -7,13 +7,15 @@
 # (e2e/browsers.sh), reload under load (t/load),
 # two livekit-server nodes on Redis behind the front door
 # (e2e/multinode.sh), recordings by Egress to a moto S3 bucket
-# (e2e/recording.sh), the SSM suite against moto, the key-file corpus
+# (e2e/recording.sh), the container deployment (e2e/docker.sh: docker/
+# built offline and run with compose on a host of its own), the SSM suite
+# against moto, the key-file corpus
 # against livekit-server's own YAML loader (t/keys), livekit-server's
 # webhooks and the key-drift probe (e2e/webhook.sh), certificates from a
 # local ACME CA (e2e/acme.sh: nginx's ACME module and pebble), what the
 # module build does with `nginx -V` and tarballs (t/build), and each
 # libFuzzer harness briefly (5 s; `make fuzz` runs them longer).
-# `scripts/test.sh nginx|build|load|node|e2e|browsers|multinode|recording|webhook|aws|keys|acme|fuzz`
+# `scripts/test.sh nginx|build|load|node|e2e|browsers|multinode|recording|webhook|docker|aws|keys|acme|fuzz`
 # runs one; `scripts/test.sh deb` (not in `all`: it installs into the system
 # nginx) runs t/deb/run.sh.
 set -uo pipefail
@@ -92,6 +94,10 @@ fi
 
 if [[ $what == all || $what == recording ]]; then
     run "recording by configuration (e2e/recording.sh)" e2e/recording.sh
+fi
+
+if [[ $what == all || $what == docker ]]; then
+    run "the container deployment: docker/ built and run (e2e/docker.sh)" e2e/docker.sh
 fi
 
 if [[ $what == all || $what == aws ]]; then
