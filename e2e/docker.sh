@@ -18,12 +18,13 @@
 #
 # The stack: docker/ and nginx.conf.example copied to a scratch tree with
 # the edits an operator makes (README, "Containers"): the key files, node_ip
-# instead of STUN, the [webhook] and [record] lines, and, as the only
+# instead of STUN, the [stream] [turn443] [webhook] and [record] lines, and, as the only
 # test-only edits, the CA (pebble's address and its root instead of Let's
 # Encrypt's) and the S3 endpoint (moto instead of AWS).  Then
 # `docker compose up`, and the checks:
 #   - a token from the container's /token, verified with the key; the
-#     certificate nginx obtained itself (pebble's, hostname checked)
+#     certificates nginx obtained itself (pebble's, hostname checked)
+#   - TURN/TLS on 443 by SNI: a relay allocated from livekit-server's TURN
 #   - two participants joining through wss:// with audio and video both ways
 #   - a webhook verified by nginx and received by the application
 #   - the health check, the worker's user, the image's size against the
@@ -274,7 +275,8 @@ example() {
         -e 's|ssl_trusted_certificate  /etc/ssl/certs/ca-certificates.crt;|ssl_trusted_certificate  /etc/nginx/pebble-ca.pem;|' \
         >"$stack/nginx.conf.example"
 }
-example webhook
+# [stream] [turn443]: TURN/TLS on 443 by SNI (livekit.yaml's turn block)
+example webhook stream turn443
 # test-only: what a public CA needs no file for
 cp "$run/pebble-ca/ca.pem" "$stack/docker/pebble-ca.pem"
 cp "$run/pebble-root.pem" "$stack/docker/pebble-root.pem"
@@ -332,7 +334,13 @@ else
     compose logs >"$run/logs/compose.log" 2>&1
     summary; exit 1
 fi
-check "the certificate is pebble's for $domain, issued for one order ($(orders))" test "$(orders)" -ge 1
+check "the certificates of $domain and $turn_domain are pebble's ($(orders) orders)" test "$(orders)" -ge 2
+
+# TURN/TLS on 443, routed by SNI to livekit-server's TURN (livekit.yaml's
+# turn block): a relay allocated with livekit-server's credentials, in its
+# relay range, over the certificate nginx obtained for turn.*
+tally "turnsni" inns net "$client_bin" -door "https://$domain" -ca "$run/pebble-root.pem" \
+    -keys "$stack/docker/livekit-keys.yaml" turnsni "$turn_domain=30000-40000"
 
 # the token: the Lambda's contract, signed with the key file's secret
 verify_token() { # room participant: token.json
