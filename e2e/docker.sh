@@ -4,9 +4,9 @@
 #
 # The images: docker/images.sh makes local stand-ins of the public ones
 # (bookworm, nginx built like nginx:stable-bookworm, Rust, livekit-server,
-# Redis, Egress), then docker/Dockerfile builds the front door's image from
-# them with BuildKit, offline (the nginx and nginx-acme tarballs placed in
-# docker/sources/).
+# Redis, Egress), then compose.yaml builds the front door's image
+# (docker/Dockerfile) from them, offline (the nginx and nginx-acme tarballs
+# placed in docker/sources/).
 #
 # The host: a network namespace (10.89.0.1) with a Docker engine of its own,
 # so that compose.yaml's host networking gives nginx and livekit-server the
@@ -58,7 +58,7 @@ bucket=consultation-recordings
 dsock=/run/ngx-livekit-token-$ns.sock
 droot=$cache/docker/door
 dexec=/run/ngx-livekit-token-$ns
-legacy_docker=/usr/bin/docker   # Debian's 20.10 client: BuildKit built in
+legacy_docker=/usr/bin/docker   # Debian's 20.10 client, as old as its engine
 
 inns() { local n=$1; shift; ip netns exec "$ns-$n" "$@"; }
 ddocker() { DOCKER_HOST=unix://$dsock "$legacy_docker" "$@"; }
@@ -125,18 +125,23 @@ acme_tar=$(ls "$repo"/../shared/nginx-acme-src/nginx-acme-*.tar.gz 2>/dev/null |
 for f in "$repo/../shared/nginx-src/nginx-$nginx_version.tar.gz" "$acme_tar"; do
     [ -f "$f" ] && cmp -s "$f" "docker/sources/$(basename "$f")" || cp "$f" docker/sources/
 done
+# the image as compose.yaml builds it (`up --build`), on the engine that
+# reaches the package registries; its builds have the host's network, as
+# this engine has no bridge (test-only)
+compose_cfg=$(scripts/compose.sh build 2>"$run/logs/compose-build.log") \
+    || { tail "$run/logs/compose-build.log" >&2; notok "Docker Compose build (scripts/compose.sh)"; summary; exit 1; }
+printf 'services:\n  nginx:\n    build:\n      network: host\n' >"$run/compose.build.yaml"
 t0=$(date +%s)
 old_id=$("$legacy_docker" image inspect -f '{{.Id}}' "$image" 2>/dev/null)
-if DOCKER_BUILDKIT=1 "$legacy_docker" build --network host -f docker/Dockerfile \
-        --build-arg NGINX_IMAGE="${img[nginx]}" --build-arg RUST_IMAGE="${img[rust]}" \
-        -t "$image" . >"$run/logs/image-build.log" 2>&1; then
-    ok "docker/Dockerfile builds $image offline from the stand-ins ($(( $(date +%s) - t0 ))s)"
+if NGINX_IMAGE=${img[nginx]} RUST_IMAGE=${img[rust]} "$compose_cfg/cli-plugins/docker-compose" \
+        -f docker/compose.yaml -f "$run/compose.build.yaml" build nginx >"$run/logs/image-build.log" 2>&1; then
+    ok "compose.yaml builds $image (docker/Dockerfile) offline from the stand-ins ($(( $(date +%s) - t0 ))s)"
     # the image it replaced, if any
     [ -n "$old_id" ] && [ "$old_id" != "$("$legacy_docker" image inspect -f '{{.Id}}' "$image")" ] \
         && "$legacy_docker" image rm "$old_id" >/dev/null 2>&1
 else
     tail -n 30 "$run/logs/image-build.log" >&2
-    notok "docker build -f docker/Dockerfile"; summary; exit 1
+    notok "docker compose build nginx"; summary; exit 1
 fi
 size() { "$legacy_docker" image inspect -f '{{.Size}}' "$1"; }
 ours=$(size "$image") base=$(size "${img[nginx]}")
@@ -292,8 +297,6 @@ services:
     volumes:
       - ./pebble-root.pem:/etc/livekit/pebble-root.pem:ro
 YAML
-compose_cfg=$(scripts/compose.sh build 2>"$run/logs/compose-build.log") \
-    || { notok "Docker Compose build (scripts/compose.sh)"; summary; exit 1; }
 compose_files=(-f "$stack/docker/compose.yaml" -f "$stack/docker/compose.test.yaml")
 profiles=()
 compose() {
