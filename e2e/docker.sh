@@ -17,11 +17,11 @@
 # and the clients.
 #
 # The stack: docker/ and nginx.conf.example copied to a scratch tree with
-# the edits an operator makes (README, "Containers"): the key files, node_ip
-# instead of STUN, the [stream] [turn443] [webhook] and [record] lines, and, as the only
-# test-only edits, the CA (pebble's address and its root instead of Let's
-# Encrypt's) and the S3 endpoint (moto instead of AWS).  Then
-# `docker compose up`, and the checks:
+# the edits an operator makes (README, "Containers"): the key files,
+# node_ip instead of STUN, the [stream] [turn443] [webhook] and [record]
+# lines, and, as the only test-only edits, the CA (pebble's address and its
+# root instead of Let's Encrypt's) and the endpoints (moto instead of AWS).
+# Then `docker compose up`, and the checks:
 #   - a token from the container's /token, verified with the key; the
 #     certificates nginx obtained itself (pebble's, hostname checked)
 #   - TURN/TLS on 443 by SNI: a relay allocated from livekit-server's TURN
@@ -37,7 +37,7 @@
 #     log
 #
 # Needs root, docker.io, mmdebstrap, iproute2 (scripts/deps.sh installs
-# them).  The first run builds the images (about 15 min); later runs reuse
+# them).  The first run builds the images (about 5 min); later runs reuse
 # them (the engine keeps them; the door's engine keeps its copies in
 # ~/.cache/ngx-livekit-token/docker/).
 #
