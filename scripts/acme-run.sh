@@ -6,18 +6,19 @@
 
 acme_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# acme_pebble_conf DIR PORT MGMT_PORT HTTP_PORT TLS_PORT LIFETIME:
+# acme_pebble_conf DIR PORT MGMT_PORT HTTP_PORT TLS_PORT LIFETIME [ADDRESS]:
 # DIR/pebble.json, and pebble's API certificate (what acme_issuer's
-# ssl_trusted_certificate trusts) from a CA made for it, DIR/pebble-ca/ca.pem
+# ssl_trusted_certificate trusts) from a CA made for it, DIR/pebble-ca/ca.pem;
+# pebble listens on ADDRESS (127.0.0.1 unless given)
 acme_pebble_conf() {
-    local d=$1 port=$2 mgmt=$3 http=$4 tls=$5 lifetime=$6
+    local d=$1 port=$2 mgmt=$3 http=$4 tls=$5 lifetime=$6 addr=${7:-127.0.0.1}
     fd_ca "$d/pebble-ca"
-    fd_cert "$d/pebble-ca" "$d/pebble-api" localhost IP:127.0.0.1
+    fd_cert "$d/pebble-ca" "$d/pebble-api" localhost "IP:$addr"
     cat >"$d/pebble.json" <<EOF
 {
   "pebble": {
-    "listenAddress": "127.0.0.1:$port",
-    "managementListenAddress": "127.0.0.1:$mgmt",
+    "listenAddress": "$addr:$port",
+    "managementListenAddress": "$addr:$mgmt",
     "certificate": "$d/pebble-api/cert.pem",
     "privateKey": "$d/pebble-api/privkey.pem",
     "httpPort": $http,
